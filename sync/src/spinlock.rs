@@ -1,0 +1,95 @@
+//! A tiny test-and-test-and-set lock for the waiter queues.
+//!
+//! It guards only short, non-blocking sections (push or pop of a waiter and
+//! an update of the owner's state word), never user code, so spinning is
+//! cheaper than parking. After a few rounds of `spin_loop` it yields the time
+//! slice, so a holder preempted on a single core still makes progress.
+
+use core::ops::{Deref, DerefMut};
+
+use crate::primitives::{AtomicBool, Ordering, UnsafeCell, spin_hint, yield_now};
+
+/// Mutual exclusion by spinning, for sections of a few instructions.
+#[derive(Debug)]
+pub(crate) struct SpinLock<T> {
+    locked: AtomicBool,
+    value: UnsafeCell<T>,
+}
+
+// SAFETY: the lock hands out access to `value` to one thread at a time (the
+// Acquire CAS in `lock` pairs with the Release store in the guard's drop), so
+// it is `Sync` whenever the value may be sent between threads.
+unsafe impl<T: Send> Sync for SpinLock<T> {}
+// SAFETY: owning the lock owns the value.
+unsafe impl<T: Send> Send for SpinLock<T> {}
+
+impl<T> SpinLock<T> {
+    #[cfg(not(loom))]
+    pub(crate) const fn new(value: T) -> Self {
+        SpinLock {
+            locked: AtomicBool::new(false),
+            value: UnsafeCell::new(value),
+        }
+    }
+
+    #[cfg(loom)]
+    pub(crate) fn new(value: T) -> Self {
+        SpinLock {
+            locked: AtomicBool::new(false),
+            value: UnsafeCell::new(value),
+        }
+    }
+
+    pub(crate) fn lock(&self) -> SpinGuard<'_, T> {
+        let mut spins = 0u32;
+        loop {
+            // Acquire: pairs with the Release store in `SpinGuard::drop`, so
+            // the previous holder's writes to `value` are visible.
+            if self
+                .locked
+                .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
+                .is_ok()
+            {
+                return SpinGuard { lock: self };
+            }
+            // Test before test-and-set: wait on a shared cache line.
+            while self.locked.load(Ordering::Relaxed) {
+                if spins < 6 {
+                    for _ in 0..(1u32 << spins) {
+                        spin_hint();
+                    }
+                    spins += 1;
+                } else {
+                    yield_now();
+                }
+            }
+        }
+    }
+}
+
+pub(crate) struct SpinGuard<'a, T> {
+    lock: &'a SpinLock<T>,
+}
+
+impl<T> Deref for SpinGuard<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        // SAFETY: the guard exists only while `locked` is held by this thread
+        // (set in `SpinLock::lock`), so no other reference to `value` exists.
+        unsafe { &*self.lock.value.get() }
+    }
+}
+
+impl<T> DerefMut for SpinGuard<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        // SAFETY: as in `deref`; `&mut self` makes this the only borrow.
+        unsafe { &mut *self.lock.value.get() }
+    }
+}
+
+impl<T> Drop for SpinGuard<'_, T> {
+    fn drop(&mut self) {
+        // Release: pairs with the Acquire CAS in `lock` by the next holder.
+        self.lock.locked.store(false, Ordering::Release);
+    }
+}

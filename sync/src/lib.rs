@@ -16,10 +16,12 @@ mod spinlock;
 pub mod waiter;
 mod waitgroup;
 
-//pub use cond::Cond;
-//pub use counter::{AtomicCounter, ShardedCounter};
+pub use cond::{Cond, CondWaitFuture};
+pub use counter::{AtomicCounter, ShardedCounter};
 pub use mutex::{Mutex, MutexGuard, MutexLockFuture};
-//pub use once::{Once, OnceCell};
-//pub use rwmutex::{RwMutex, RwMutexReadGuard, RwMutexWriteGuard};
-//pub use semaphore::{Permit, Semaphore};
-//pub use waitgroup::WaitGroup;
+pub use once::{Once, OnceCell};
+pub use rwmutex::{
+    RwMutex, RwMutexReadFuture, RwMutexReadGuard, RwMutexWriteFuture, RwMutexWriteGuard,
+};
+pub use semaphore::{AcquireFuture, MAX_PERMITS, Permit, Semaphore};
+pub use waitgroup::{WaitFuture, WaitGroup, WaitGroupToken};

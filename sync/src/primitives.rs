@@ -273,3 +273,15 @@ impl<T: ?Sized> UnsafeCell<T> {
         self.0.with_mut(|p| p)
     }
 }
+
+/// A small number unique to the calling thread (in order of first use), for
+/// spreading threads over shards. It is a placement hint, not a
+/// synchronization point, so it uses `std`'s atomic even under loom.
+pub(crate) fn thread_index() -> usize {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    std::thread_local! {
+        // Relaxed: only uniqueness matters.
+        static INDEX: usize = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+    INDEX.with(|i| *i)
+}

@@ -28,14 +28,14 @@
 //! hand-off path reachable in small models.
 
 #[cfg(not(loom))]
-use std::cell::UnsafeCell as RawCell;
+use std::cell::UnsafeCell as StdUnsafeCell;
 #[cfg(not(loom))]
 pub(crate) use std::sync::Arc;
 #[cfg(not(loom))]
 pub(crate) use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 
 #[cfg(loom)]
-use loom::cell::UnsafeCell as RawCell;
+use loom::cell::UnsafeCell as StdUnsafeCell;
 #[cfg(loom)]
 pub(crate) use loom::sync::Arc;
 #[cfg(loom)]
@@ -242,17 +242,17 @@ impl WaitClock {
 /// moment (loom checks that no two threads touch the cell without
 /// synchronization in between), which is as much as a lock's guard needs.
 #[derive(Debug)]
-pub(crate) struct UnsafeCell<T: ?Sized>(RawCell<T>);
+pub(crate) struct UnsafeCell<T: ?Sized>(StdUnsafeCell<T>);
 
 impl<T> UnsafeCell<T> {
     #[cfg(not(loom))]
     pub(crate) const fn new(value: T) -> Self {
-        UnsafeCell(RawCell::new(value))
+        UnsafeCell(StdUnsafeCell::new(value))
     }
 
     #[cfg(loom)]
     pub(crate) fn new(value: T) -> Self {
-        UnsafeCell(RawCell::new(value))
+        UnsafeCell(StdUnsafeCell::new(value))
     }
 
     #[allow(dead_code)]

@@ -72,7 +72,12 @@ impl AtomicCounter {
     #[inline]
     pub fn compare_exchange(&self, current: i64, new: i64) -> Result<i64, i64> {
         self.value
-            .compare_exchange(current as u64, new as u64, Ordering::SeqCst, Ordering::SeqCst)
+            .compare_exchange(
+                current as u64,
+                new as u64,
+                Ordering::SeqCst,
+                Ordering::SeqCst,
+            )
             .map(|v| v as i64)
             .map_err(|v| v as i64)
     }
@@ -134,7 +139,9 @@ impl ShardedCounter {
         assert!(shards > 0, "ShardedCounter needs at least one shard");
         let n = shards.next_power_of_two();
         ShardedCounter {
-            shards: (0..n).map(|_| CachePadded::new(AtomicU64::new(0))).collect(),
+            shards: (0..n)
+                .map(|_| CachePadded::new(AtomicU64::new(0)))
+                .collect(),
         }
     }
 

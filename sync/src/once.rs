@@ -150,12 +150,10 @@ impl Once {
 
     fn start(&self) -> Start<'_> {
         // Acquire on success and failure: COMPLETE must see the init.
-        match self.state.compare_exchange(
-            INCOMPLETE,
-            RUNNING,
-            Ordering::Acquire,
-            Ordering::Acquire,
-        ) {
+        match self
+            .state
+            .compare_exchange(INCOMPLETE, RUNNING, Ordering::Acquire, Ordering::Acquire)
+        {
             Ok(_) => Start::Run(InitGuard {
                 once: self,
                 finished: false,

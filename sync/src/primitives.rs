@@ -65,9 +65,9 @@ pub(crate) fn futex_wake_all(word: &AtomicU32) {
 
 #[cfg(loom)]
 mod loom_futex {
+    use loom::sync::Arc;
     use loom::sync::Mutex;
     use loom::sync::atomic::{AtomicBool, AtomicU32, Ordering};
-    use loom::sync::Arc;
     use loom::thread::Thread;
 
     struct Sleeper {

@@ -141,13 +141,13 @@ impl<T: ?Sized> RwMutex<T> {
     /// Takes a read lock if that is possible without waiting.
     pub fn try_read(&self) -> Option<RwMutexReadGuard<'_, T>> {
         self.try_read_fast()
-            .then_some(RwMutexReadGuard { lock: self })
+            .then(|| RwMutexReadGuard { lock: self })
     }
 
     /// Takes the write lock if it is free.
     pub fn try_write(&self) -> Option<RwMutexWriteGuard<'_, T>> {
         self.try_write_fast()
-            .then_some(RwMutexWriteGuard { lock: self })
+            .then(|| RwMutexWriteGuard { lock: self })
     }
 
     /// Takes a read lock from async code. The future is `Send` (for
@@ -284,12 +284,10 @@ impl<T: ?Sized> RwMutex<T> {
                 (state | WRITERS_WAITING, false)
             };
             // Acquire: pairs with the Release in the unlocks.
-            match self.state.compare_exchange_weak(
-                state,
-                new,
-                Ordering::Acquire,
-                Ordering::Relaxed,
-            ) {
+            match self
+                .state
+                .compare_exchange_weak(state, new, Ordering::Acquire, Ordering::Relaxed)
+            {
                 Ok(_) if took => return true,
                 Ok(_) => break,
                 Err(s) => state = s,

@@ -208,12 +208,10 @@ impl Semaphore {
                 (state | QUEUED, false)
             };
             // Acquire: as in `try_take`.
-            match self.state.compare_exchange_weak(
-                state,
-                new,
-                Ordering::Acquire,
-                Ordering::Relaxed,
-            ) {
+            match self
+                .state
+                .compare_exchange_weak(state, new, Ordering::Acquire, Ordering::Relaxed)
+            {
                 Ok(_) if took => return true,
                 Ok(_) => break,
                 Err(s) => state = s,

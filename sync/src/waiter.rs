@@ -198,6 +198,11 @@ impl fmt::Debug for WaitQueue {
     }
 }
 
+// A panic cannot leave a queue half-updated: no user code runs under its
+// lock, and the entries are plain data.
+impl core::panic::RefUnwindSafe for WaitQueue {}
+impl core::panic::UnwindSafe for WaitQueue {}
+
 impl Default for WaitQueue {
     fn default() -> Self {
         Self::new()
@@ -284,7 +289,8 @@ impl QueueGuard<'_> {
     /// Pops the first waiter under `key` and hands it `token`. Returns
     /// whether there was one.
     pub fn notify_first(&mut self, key: usize, token: usize) -> bool {
-        self.notify_front_while(key, |_| Some(token)) > 0
+        let mut once = Some(token);
+        self.notify_front_while(key, |_| once.take()) > 0
     }
 
     /// Pops waiters under `key` from the front while `grant(tag)` returns a

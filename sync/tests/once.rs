@@ -96,7 +96,7 @@ fn cancelled_async_initializer_lets_the_next_caller_run() {
     use std::task::{Context, Waker};
     let cell: OnceCell<u32> = OnceCell::new();
     {
-        let mut f = Box::pin(cell.get_or_init_async(|| std::future::pending::<u32>()));
+        let mut f = Box::pin(cell.get_or_init_async(std::future::pending::<u32>));
         assert!(
             f.as_mut()
                 .poll(&mut Context::from_waker(Waker::noop()))

@@ -36,7 +36,7 @@ fn acquiring_more_than_the_total_panics_instead_of_hanging() {
 #[should_panic(expected = "can never succeed")]
 fn acquiring_more_than_the_total_async_panics() {
     let s = Semaphore::new(2);
-    let _ = s.acquire_async(3);
+    drop(s.acquire_async(3));
 }
 
 #[test]

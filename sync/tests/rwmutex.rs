@@ -42,8 +42,16 @@ fn waiting_writer_blocks_new_readers() {
     let r = l.read();
     let l2 = l.clone();
     let writer = thread::spawn(move || *l2.write() += 1);
-    thread::sleep(PAUSE);
-    assert!(l.try_read().is_none(), "writer preference");
+    // Once the writer waits, new readers must be refused even though only
+    // readers hold the lock.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while l.try_read().is_some() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "a waiting writer never blocked new readers"
+        );
+        thread::yield_now();
+    }
     drop(r);
     writer.join().unwrap();
     assert_eq!(*l.read(), 1);

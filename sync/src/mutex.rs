@@ -333,14 +333,15 @@ impl<T: ?Sized> Mutex<T> {
             }
             Some(tag) => {
                 let handoff = tag == STARVING;
-                queue.notify_first(key, if handoff { HANDOFF } else { RETRY });
                 let mut state = if handoff { LOCKED } else { 0 };
-                if queue.contains_key(key) {
+                if queue.count(key, |_| true) > 1 {
                     state |= PARKED;
                 }
-                // Release: as in `unlock`; for a hand-off the waiter's
-                // token (set Release above) carries the happens-before.
+                // The word is written before the waiter is notified (waiter
+                // invariant 3). Release: as in `unlock`; for a hand-off the
+                // waiter's token (set Release below) carries the edge.
                 self.state.store(state, Ordering::Release);
+                queue.notify_first(key, if handoff { HANDOFF } else { RETRY });
             }
         }
     }

@@ -25,8 +25,10 @@
 //! before waking them (token `HANDOFF`), by setting the reader count to the
 //! number of readers woken, or by keeping `MASK` for the next writer. Every
 //! write of the state word by an unlocker happens under the queue lock while
-//! no other thread can change it (it holds the write lock, or the reader
-//! count is zero with a waiting bit set, which blocks both fast paths).
+//! no other thread can change it: it holds the write lock, or the reader
+//! count is zero with a waiting bit set, which closes both lock-free paths
+//! (readers need no waiting bit, writers need the whole word to be zero),
+//! so a newcomer must take the queue lock the unlocker holds.
 //!
 //! A cancelled async waiter either leaves the queue (and, if it was the last
 //! queued writer, lets the readers it was holding back in) or unlocks what
@@ -206,22 +208,17 @@ impl<T: ?Sized> RwMutex<T> {
         false
     }
 
+    /// Lock-free write acquisition is allowed only from the fully idle
+    /// state: with a waiting bit set, the lock may be in the middle of a
+    /// hand-off (`hand_to_writer` has seen zero readers and is about to
+    /// store `MASK` for a queued writer), so a writer must then go through
+    /// the queue lock (`take_or_enqueue`), which serializes it with that.
     #[inline]
     fn try_write_fast(&self) -> bool {
-        let mut state = self.state.load(Ordering::Relaxed);
-        while readers(state) == 0 {
-            // Acquire: pairs with the Release in the unlocks.
-            match self.state.compare_exchange_weak(
-                state,
-                state | MASK,
-                Ordering::Acquire,
-                Ordering::Relaxed,
-            ) {
-                Ok(_) => return true,
-                Err(s) => state = s,
-            }
-        }
-        false
+        // Acquire: pairs with the Release in the unlocks.
+        self.state
+            .compare_exchange(0, MASK, Ordering::Acquire, Ordering::Relaxed)
+            .is_ok()
     }
 
     #[cold]
@@ -350,7 +347,18 @@ impl<T: ?Sized> RwMutex<T> {
 
     /// Under the queue lock, with nobody else able to change the state:
     /// hand the write lock to the first queued writer.
+    ///
+    /// The state is written before the writer is notified (waiter invariant
+    /// 3): a writer that sees its token early and unlocks at once must find
+    /// the word saying it owns the lock.
     fn grant_writer(&self, queue: &mut QueueGuard<'_>, state: u32) {
+        let mut new = (state & READERS_WAITING) | MASK;
+        if queue.count(0, |tag| tag == WRITER) > 1 {
+            new |= WRITERS_WAITING;
+        }
+        // Release: publishes the previous owner's writes; the writer's token
+        // (Release, set below) follows.
+        self.state.store(new, Ordering::Release);
         let mut granted = false;
         queue.notify_all_where(0, |tag| {
             (tag == WRITER && !granted).then(|| {
@@ -358,26 +366,20 @@ impl<T: ?Sized> RwMutex<T> {
                 HANDOFF
             })
         });
-        let mut new = (state & READERS_WAITING) | MASK;
-        if queue.any(0, |tag| tag == WRITER) {
-            new |= WRITERS_WAITING;
-        }
-        // Release: the writer's token (Release) follows; this publishes the
-        // previous owner's writes for the fast paths too.
-        self.state.store(new, Ordering::Release);
     }
 
-    /// Under the queue lock, with the lock free or about to be (`base` is
-    /// the state without reader count): hand read locks to every queued
-    /// reader.
+    /// Under the queue lock, with the write lock held by the caller (`base`
+    /// is the state without the reader count): hand read locks to every
+    /// queued reader. State first, then the wake-ups (waiter invariant 3).
     fn grant_readers(&self, queue: &mut QueueGuard<'_>, base: u32) {
-        let n = queue.notify_all_where(0, |tag| (tag == READER).then_some(HANDOFF));
-        let mut new = (base & WRITERS_WAITING) | n as u32;
+        let n = queue.count(0, |tag| tag == READER) as u32;
+        let mut new = (base & WRITERS_WAITING) | n;
         if !queue.any(0, |tag| tag == WRITER) {
             new &= !WRITERS_WAITING;
         }
         // Release: as in `grant_writer`.
         self.state.store(new, Ordering::Release);
+        queue.notify_all_where(0, |tag| (tag == READER).then_some(HANDOFF));
     }
 
     fn cancel(&self, kind: usize, waiter: &Arc<Waiter>) {
@@ -410,12 +412,14 @@ impl<T: ?Sized> RwMutex<T> {
             // closed while READERS_WAITING is set, and writers cannot take
             // a read-locked lock, so the RMW below races with read unlocks
             // only.
-            let n = queue.notify_all_where(0, |tag| (tag == READER).then_some(HANDOFF));
+            // Count them in before waking them (waiter invariant 3).
+            let n = queue.count(0, |tag| tag == READER) as u32;
             // AcqRel: Acquire for the state we build on, Release for the
             // readers' tokens that follow.
-            self.state.fetch_add(n as u32, Ordering::AcqRel);
+            self.state.fetch_add(n, Ordering::AcqRel);
             self.state
                 .fetch_and(!(READERS_WAITING | WRITERS_WAITING), Ordering::AcqRel);
+            queue.notify_all_where(0, |tag| (tag == READER).then_some(HANDOFF));
         } else {
             // Relaxed: under the queue lock.
             self.state.fetch_and(!WRITERS_WAITING, Ordering::Relaxed);

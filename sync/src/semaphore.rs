@@ -251,26 +251,36 @@ impl Semaphore {
         // While QUEUED is set nobody else takes permits, and only this lock's
         // holder changes the bit, so the count read here cannot shrink.
         let state = self.state.load(Ordering::Acquire);
-        let available = state / ONE;
-        let mut left = available;
-        queue.notify_front_while(0, |wanted| {
-            (wanted <= left).then(|| {
+        let mut left = state / ONE;
+        let mut served = 0;
+        let mut queued = 0;
+        for wanted in queue.tags(0) {
+            queued += 1;
+            if served + 1 == queued && wanted <= left {
                 left -= wanted;
-                GRANTED
-            })
-        });
-        let mut sub = (available - left) * ONE;
+                served += 1;
+            }
+        }
+        let mut sub = (state / ONE - left) * ONE;
         // The bit may already be clear: a releaser that saw it set can find
         // the queue emptied by the time it holds the lock.
-        if state & QUEUED != 0 && !queue.contains_key(0) {
+        if state & QUEUED != 0 && served == queued {
             sub += QUEUED;
         }
         if sub != 0 {
-            // AcqRel: Acquire pairs with concurrent releases' Release adds;
-            // Release publishes them on to the granted waiters, whose token
-            // (set Release inside `notify_front_while`) follows this.
+            // Taken out before the waiters are notified (waiter invariant
+            // 3). AcqRel: Acquire pairs with concurrent releases' Release
+            // adds; Release publishes them on to the granted waiters, whose
+            // tokens (Release) follow.
             self.state.fetch_sub(sub, Ordering::AcqRel);
         }
+        let mut to_serve = served;
+        queue.notify_front_while(0, |_| {
+            (to_serve > 0).then(|| {
+                to_serve -= 1;
+                GRANTED
+            })
+        });
     }
 
     /// A dropped `acquire_async` future leaves the queue, or returns what

@@ -28,7 +28,11 @@
 //!    parked" bit, say) under the same lock, so "I saw the resource busy and
 //!    queued myself" and "I freed the resource and looked for waiters" are
 //!    serialized: no wake-up falls between them.
-//! 3. The actual wake (a `futex_wake` or `Waker::wake`) happens after the
+//! 3. A notified waiter may observe its token at once (a thread spins on it
+//!    before sleeping) and act on it, before the queue lock is released.
+//!    So an owner that hands a resource over writes its state word *before*
+//!    notifying; a waiter acting early must not see the pre-hand-off state.
+//! 4. The actual wake (a `futex_wake` or `Waker::wake`) happens after the
 //!    queue's lock is released, so user wakers never run under the lock and
 //!    the lock's hold time stays a few instructions.
 //!
@@ -231,7 +235,8 @@ impl WaitQueue {
     pub fn lock(&self) -> QueueGuard<'_> {
         QueueGuard {
             entries: Some(self.inner.lock()),
-            to_wake: Vec::new(),
+            first_wake: None,
+            more_wakes: Vec::new(),
         }
     }
 }
@@ -240,7 +245,10 @@ impl WaitQueue {
 pub struct QueueGuard<'a> {
     // `Some` until the guard drops; taken there to unlock before waking.
     entries: Option<SpinGuard<'a, VecDeque<Entry>>>,
-    to_wake: Vec<(Arc<Waiter>, bool)>,
+    // The first notified waiter is kept inline: the common single wake-up
+    // then costs no allocation.
+    first_wake: Option<(Arc<Waiter>, bool)>,
+    more_wakes: Vec<(Arc<Waiter>, bool)>,
 }
 
 impl fmt::Debug for QueueGuard<'_> {
@@ -284,6 +292,22 @@ impl QueueGuard<'_> {
     /// Whether a waiter under `key` whose tag satisfies `pred` is queued.
     pub fn any(&self, key: usize, mut pred: impl FnMut(usize) -> bool) -> bool {
         self.entries().iter().any(|e| e.key == key && pred(e.tag))
+    }
+
+    /// The tags of the waiters under `key`, first to last.
+    pub fn tags(&self, key: usize) -> impl Iterator<Item = usize> + '_ {
+        self.entries()
+            .iter()
+            .filter(move |e| e.key == key)
+            .map(|e| e.tag)
+    }
+
+    /// How many waiters under `key` have a tag satisfying `pred`.
+    pub fn count(&self, key: usize, mut pred: impl FnMut(usize) -> bool) -> usize {
+        self.entries()
+            .iter()
+            .filter(|e| e.key == key && pred(e.tag))
+            .count()
     }
 
     /// Pops the first waiter under `key` and hands it `token`. Returns
@@ -359,7 +383,11 @@ impl QueueGuard<'_> {
 
     fn notify(&mut self, waiter: Arc<Waiter>, token: usize) {
         let sleeping = waiter.set_notified(token);
-        self.to_wake.push((waiter, sleeping));
+        if self.first_wake.is_none() {
+            self.first_wake = Some((waiter, sleeping));
+        } else {
+            self.more_wakes.push((waiter, sleeping));
+        }
     }
 }
 
@@ -367,7 +395,12 @@ impl Drop for QueueGuard<'_> {
     fn drop(&mut self) {
         // Unlock first (invariant 3), then wake.
         drop(self.entries.take());
-        for (waiter, sleeping) in self.to_wake.drain(..) {
+        for (waiter, sleeping) in self
+            .first_wake
+            .take()
+            .into_iter()
+            .chain(self.more_wakes.drain(..))
+        {
             waiter.wake(sleeping);
         }
     }

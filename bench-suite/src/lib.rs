@@ -1,0 +1,54 @@
+//! # hoare-bench: the comparison suite
+//!
+//! Workloads that pit hoare's primitives against their peers (std,
+//! parking_lot, crossbeam, tokio) in one process, and the machinery that
+//! measures them and writes the report. Two front ends share it:
+//!
+//! * the `hoare-bench` binary (`cargo run --release -p hoare-bench --
+//!   --quick`) measures every workload, draws a progress bar and writes
+//!   `REPORT.md` plus one SVG bar chart per workload under `plots/`;
+//! * the criterion benches (`cargo bench -p hoare-bench`) run the same
+//!   workload functions under criterion's statistics.
+//!
+//! ## The shape of a workload
+//!
+//! A [`Workload`] is one entry `(group, name, implementation, run)`: the
+//! [`Scenario`] says what is measured (`sync` / `mutex_uncontended`, "one
+//! lock + unlock"), the implementation names the peer (`hoare`, `std`,
+//! `parking_lot`, ...), and `run(n)` performs `n` operations and returns the
+//! time they took, leaving setup such as spawning threads or building a
+//! runtime outside the timed span. That is exactly criterion's
+//! `iter_custom` contract, so both front ends drive the same function.
+//! Later areas (channels, the scheduler, a Go baseline) add their own list
+//! to [`workload::all`]; nothing else changes.
+//!
+//! ```
+//! let workloads = hoare_bench::workload::all();
+//! let first = &workloads[0];
+//! let elapsed = (first.run)(1_000);
+//! println!("{}/{} {}: {elapsed:?} for 1,000 ops",
+//!     first.scenario.group, first.scenario.name, first.implementation);
+//! ```
+//!
+//! ## Modules
+//!
+//! | module | concern |
+//! |---|---|
+//! | [`workload`] | the `Workload`/`Scenario` types and the registry |
+//! | [`sync_workloads`] | lock, RwMutex, WaitGroup, semaphore and once workloads |
+//! | [`measure`] | calibration, interleaved sampling, order statistics |
+//! | [`targets`] | the performance targets the report checks |
+//! | [`machine`] | the machine summary (CPU, cores, rustc, date) |
+//! | [`report`] | the Markdown report |
+//! | [`plot`] | the SVG bar charts |
+
+pub mod machine;
+pub mod measure;
+pub mod plot;
+pub mod report;
+pub mod sync_workloads;
+pub mod targets;
+pub mod workload;
+
+pub use measure::{Config, Measurement, Stats};
+pub use workload::{Scenario, Workload};

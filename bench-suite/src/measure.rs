@@ -1,0 +1,210 @@
+//! Calibration, sampling and order statistics.
+//!
+//! The protocol for one scenario:
+//!
+//! 1. **Calibrate** each implementation: call `run(ops)` with growing `ops`
+//!    until one call lasts at least a fifth of the sample time, then choose
+//!    `ops` so that one sample lasts about [`Config::sample_time`]. The
+//!    calibration calls double as warm-up.
+//! 2. **Sample** round-robin: round `k` takes sample `k` of every
+//!    implementation before round `k + 1` starts. Noise that drifts over
+//!    time (frequency scaling, a neighbour on the host) then hits all
+//!    implementations alike instead of whichever ran during the spike.
+//! 3. **Summarise** each implementation's per-operation times by order
+//!    statistics: the median is the figure the report uses; min, max and
+//!    the quartiles show the spread. Means are not used: one preempted
+//!    sample would drag them.
+
+use std::time::Duration;
+
+use crate::workload::Workload;
+
+/// How long and how often to measure.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Name of the mode, printed in the report (`quick`, `full`, `smoke`).
+    pub mode: &'static str,
+    /// Samples per implementation; the report's medians are over these.
+    pub samples: usize,
+    /// Target wall time of one sample.
+    pub sample_time: Duration,
+}
+
+impl Config {
+    /// A few seconds in total: proves every workload runs (CI).
+    pub fn smoke() -> Config {
+        Config {
+            mode: "smoke",
+            samples: 5,
+            sample_time: Duration::from_millis(2),
+        }
+    }
+
+    /// Well under two minutes on a 2-core machine.
+    pub fn quick() -> Config {
+        Config {
+            mode: "quick",
+            samples: 12,
+            sample_time: Duration::from_millis(150),
+        }
+    }
+
+    /// The published numbers: more and longer samples (about 5 minutes).
+    pub fn full() -> Config {
+        Config {
+            mode: "full",
+            samples: 25,
+            sample_time: Duration::from_millis(400),
+        }
+    }
+
+    /// Progress steps for `workloads` entries: one calibration plus
+    /// [`Config::samples`] samples each.
+    pub fn steps(&self, workloads: usize) -> u64 {
+        (workloads * (1 + self.samples)) as u64
+    }
+}
+
+/// Order statistics of per-operation times, in nanoseconds.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Stats {
+    /// Fastest sample.
+    pub min: f64,
+    /// First quartile.
+    pub p25: f64,
+    /// Median: the figure every ratio is computed from.
+    pub median: f64,
+    /// Third quartile.
+    pub p75: f64,
+    /// Slowest sample.
+    pub max: f64,
+}
+
+impl Stats {
+    /// Summarises `samples` (any order).
+    ///
+    /// # Panics
+    ///
+    /// If `samples` is empty or holds a NaN.
+    ///
+    /// ```
+    /// let s = hoare_bench::Stats::from_samples(&[3.0, 1.0, 2.0, 100.0]);
+    /// assert_eq!((s.min, s.median, s.max), (1.0, 2.5, 100.0));
+    /// ```
+    pub fn from_samples(samples: &[f64]) -> Stats {
+        assert!(!samples.is_empty(), "no samples to summarise");
+        let mut sorted = samples.to_vec();
+        sorted.sort_by(|a, b| a.partial_cmp(b).expect("sample is NaN"));
+        Stats {
+            min: sorted[0],
+            p25: quantile(&sorted, 0.25),
+            median: quantile(&sorted, 0.5),
+            p75: quantile(&sorted, 0.75),
+            max: sorted[sorted.len() - 1],
+        }
+    }
+}
+
+/// The `q` quantile of sorted data, interpolating linearly between ranks.
+fn quantile(sorted: &[f64], q: f64) -> f64 {
+    let rank = q * (sorted.len() - 1) as f64;
+    let (lo, hi) = (rank.floor() as usize, rank.ceil() as usize);
+    sorted[lo] + (sorted[hi] - sorted[lo]) * (rank - lo as f64)
+}
+
+/// The result for one implementation of one scenario.
+#[derive(Clone, Debug)]
+pub struct Measurement {
+    /// What was measured.
+    pub workload: Workload,
+    /// Operations per sample, as calibrated.
+    pub ops_per_sample: u64,
+    /// Each sample's time per operation, in nanoseconds, in run order.
+    pub samples_ns: Vec<f64>,
+    /// Order statistics of `samples_ns`.
+    pub stats: Stats,
+}
+
+/// Largest `ops` calibration will try: bounds a run whose clock reads zero.
+const MAX_OPS: u64 = 1 << 40;
+
+/// Finds the operation count for which `run` lasts about `target`.
+pub fn calibrate(run: fn(u64) -> Duration, target: Duration) -> u64 {
+    let target = target.as_secs_f64();
+    let mut ops = 1u64;
+    loop {
+        let took = run(ops).as_secs_f64();
+        if took >= target / 5.0 || ops >= MAX_OPS {
+            let per_op = (took / ops as f64).max(1e-12);
+            return ((target / per_op).round() as u64).clamp(1, MAX_OPS);
+        }
+        // Aim past a fifth of the target, growing at least 2× so that
+        // fixed setup costs (thread spawns) cannot stall the search.
+        let grow = if took > 0.0 {
+            target / 4.0 / took
+        } else {
+            100.0
+        };
+        ops = ((ops as f64 * grow.clamp(2.0, 100.0)) as u64).min(MAX_OPS);
+    }
+}
+
+/// Measures every implementation of one scenario, interleaving samples.
+///
+/// `tick` is called once after each calibration and after each sample, with
+/// the entry just measured; the binary drives its progress bar from it.
+pub fn measure_scenario(
+    entries: &[Workload],
+    config: &Config,
+    mut tick: impl FnMut(&Workload),
+) -> Vec<Measurement> {
+    let ops: Vec<u64> = entries
+        .iter()
+        .map(|w| {
+            let ops = calibrate(w.run, config.sample_time);
+            tick(w);
+            ops
+        })
+        .collect();
+    let mut samples = vec![Vec::with_capacity(config.samples); entries.len()];
+    for _ in 0..config.samples {
+        for ((w, &n), out) in entries.iter().zip(&ops).zip(&mut samples) {
+            let took = (w.run)(n);
+            out.push(took.as_nanos() as f64 / n as f64);
+            tick(w);
+        }
+    }
+    entries
+        .iter()
+        .zip(ops)
+        .zip(samples)
+        .map(|((w, ops_per_sample), samples_ns)| Measurement {
+            workload: *w,
+            ops_per_sample,
+            stats: Stats::from_samples(&samples_ns),
+            samples_ns,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quartiles_interpolate_between_ranks() {
+        let s = Stats::from_samples(&[1.0, 2.0, 3.0, 4.0, 5.0]);
+        assert_eq!((s.p25, s.median, s.p75), (2.0, 3.0, 4.0));
+        let s = Stats::from_samples(&[4.0, 1.0]);
+        assert_eq!((s.p25, s.median, s.p75), (1.75, 2.5, 3.25));
+    }
+
+    #[test]
+    fn calibration_reaches_the_sample_time() {
+        fn sleepy(ops: u64) -> Duration {
+            Duration::from_micros(10) * ops as u32
+        }
+        let ops = calibrate(sleepy, Duration::from_millis(10));
+        assert_eq!(ops, 1_000);
+    }
+}

@@ -1,0 +1,240 @@
+//! The Markdown report.
+//!
+//! Layout: a header naming the command and the mode, the machine summary,
+//! a short guide to the columns, then one section per group with one table
+//! per scenario, and last the targets with their verdicts. Every ratio in
+//! it is computed from the run's own medians: a table's ratios are to the
+//! fastest implementation in that table, a target's to its named peer.
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use crate::machine::Machine;
+use crate::measure::{Config, Measurement};
+use crate::plot;
+use crate::targets::{TARGETS, Verdict};
+use crate::workload::Scenario;
+
+/// Everything the report is written from.
+#[derive(Debug)]
+pub struct Run<'a> {
+    /// The command line that produced the run, for reproduction.
+    pub command: &'a str,
+    /// How it was measured.
+    pub config: &'a Config,
+    /// Where it was measured.
+    pub machine: &'a Machine,
+    /// All measurements, grouped by scenario in report order.
+    pub results: &'a [(&'static Scenario, Vec<Measurement>)],
+    /// Wall time of the whole run.
+    pub wall_time: Duration,
+}
+
+/// A time in nanoseconds with a unit that keeps 3–4 significant digits.
+///
+/// ```
+/// use hoare_bench::report::format_ns;
+/// assert_eq!(format_ns(7.25), "7.25 ns");
+/// assert_eq!(format_ns(15_400.0), "15.4 µs");
+/// ```
+pub fn format_ns(ns: f64) -> String {
+    let (value, unit) = if ns < 1e3 {
+        (ns, "ns")
+    } else if ns < 1e6 {
+        (ns / 1e3, "µs")
+    } else if ns < 1e9 {
+        (ns / 1e6, "ms")
+    } else {
+        (ns / 1e9, "s")
+    };
+    if value < 10.0 {
+        format!("{value:.2} {unit}")
+    } else if value < 100.0 {
+        format!("{value:.1} {unit}")
+    } else {
+        format!("{value:.0} {unit}")
+    }
+}
+
+/// A range of times, naming the unit once when both ends share it.
+///
+/// ```
+/// use hoare_bench::report::format_range;
+/// assert_eq!(format_range(8.02, 8.55), "8.02–8.55 ns");
+/// assert_eq!(format_range(950.0, 1_200.0), "950 ns–1.20 µs");
+/// ```
+pub fn format_range(lo: f64, hi: f64) -> String {
+    let (lo, hi) = (format_ns(lo), format_ns(hi));
+    match (lo.split_once(' '), hi.split_once(' ')) {
+        (Some((lo_value, lo_unit)), Some((_, hi_unit))) if lo_unit == hi_unit => {
+            format!("{lo_value}–{hi}")
+        }
+        _ => format!("{lo}–{hi}"),
+    }
+}
+
+/// The fastest median among `measurements`.
+pub fn fastest(measurements: &[Measurement]) -> f64 {
+    measurements
+        .iter()
+        .map(|m| m.stats.median)
+        .fold(f64::INFINITY, f64::min)
+}
+
+/// Renders the whole report.
+pub fn render(run: &Run<'_>) -> String {
+    let mut out = String::new();
+    header(&mut out, run);
+    machine(&mut out, run.machine);
+    guide(&mut out);
+    let mut group = "";
+    for (scenario, measurements) in run.results {
+        if scenario.group != group {
+            group = scenario.group;
+            let _ = writeln!(out, "## Group `{group}`\n");
+        }
+        table(&mut out, scenario, measurements);
+    }
+    targets(&mut out, run.results);
+    out
+}
+
+fn header(out: &mut String, run: &Run<'_>) {
+    let c = run.config;
+    let _ = writeln!(out, "# hoare benchmark report\n");
+    let _ = writeln!(
+        out,
+        "Written by `{}` (mode **{}**: {} samples per implementation, about {} ms each, \
+         samples of one scenario interleaved; whole run {:.0} s). Regenerate it with \
+         `cargo run --release -p hoare-bench -- --quick`, or without `--quick` for the \
+         longer full run.\n",
+        run.command,
+        c.mode,
+        c.samples,
+        c.sample_time.as_millis(),
+        run.wall_time.as_secs_f64(),
+    );
+}
+
+fn machine(out: &mut String, m: &Machine) {
+    let _ = writeln!(out, "## Machine\n");
+    let _ = writeln!(out, "| | |\n|---|---|");
+    let _ = writeln!(out, "| CPU | {} |", m.cpu_model);
+    let _ = writeln!(out, "| cores | {} |", m.cores);
+    let _ = writeln!(out, "| OS | {} |", m.os);
+    let _ = writeln!(out, "| rustc | {} |", m.rustc);
+    let go =
+        m.go.as_deref()
+            .unwrap_or("not installed (no Go baseline in this run)");
+    let _ = writeln!(out, "| go | {go} |");
+    let _ = writeln!(out, "| date | {} |\n", m.date);
+    let _ = writeln!(
+        out,
+        "> Absolute numbers are from a {}-core machine ({}) and will differ elsewhere; \
+         contended workloads use 2 threads, one per core. Compare the ratios, which are \
+         taken within this one run.\n",
+        m.cores, m.cpu_model,
+    );
+}
+
+fn guide(out: &mut String) {
+    let _ = writeln!(
+        out,
+        "## Reading the tables\n\n\
+         * **median / op**: median over the samples of (sample time / operations in it).\n\
+         * **IQR** and **min–max**: the spread of the per-sample times (25th–75th \
+         percentile, and the extremes).\n\
+         * **vs fastest**: median / fastest median in the same table; the fastest is \
+         1.00 and in bold. Below 1.00 cannot occur; 2.00 means twice as slow.\n\
+         * Each table has a bar chart under `plots/` (bars: medians; whiskers: IQR).\n"
+    );
+}
+
+fn table(out: &mut String, scenario: &Scenario, measurements: &[Measurement]) {
+    let _ = writeln!(out, "### {} (`{}`)\n", scenario.title, scenario.id());
+    let _ = writeln!(out, "{} One operation: {}.\n", scenario.about, scenario.op);
+    let _ = writeln!(
+        out,
+        "| implementation | median / op | IQR | min–max | vs fastest |\n\
+         |---|---:|---:|---:|---:|"
+    );
+    let best = fastest(measurements);
+    for m in measurements {
+        let s = &m.stats;
+        let ratio = s.median / best;
+        let (b, e) = if m.stats.median == best {
+            ("**", "**")
+        } else {
+            ("", "")
+        };
+        let _ = writeln!(
+            out,
+            "| {b}{}{e} | {b}{}{e} | {} | {} | {b}{:.2}{e} |",
+            m.workload.implementation,
+            format_ns(s.median),
+            format_range(s.p25, s.p75),
+            format_range(s.min, s.max),
+            ratio,
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\n![{}](plots/{})\n",
+        scenario.title,
+        plot::file_name(scenario)
+    );
+}
+
+fn targets(out: &mut String, results: &[(&'static Scenario, Vec<Measurement>)]) {
+    let all: Vec<Measurement> = results
+        .iter()
+        .flat_map(|(_, m)| m.iter().cloned())
+        .collect();
+    let _ = writeln!(out, "## Targets\n");
+    let _ = writeln!(
+        out,
+        "Ratio = hoare's median / the peer's median in the same scenario of this run; \
+         a target is met when the ratio is at or below its limit. \"IQRs overlap\" marks a \
+         comparison whose two interquartile ranges overlap: hoare and the peer are within \
+         this run's noise of each other.\n"
+    );
+    let _ = writeln!(
+        out,
+        "| target | scenario | hoare / peer | limit | verdict | spread |\n\
+         |---|---|---:|---:|---|---|"
+    );
+    for t in TARGETS {
+        let (ratio, verdict) = match t.judge(&all) {
+            Verdict::Met(r) => (format!("{r:.2}"), "MET"),
+            Verdict::Missed(r) => (format!("{r:.2}"), "**MISSED**"),
+            Verdict::NotMeasured => ("–".to_owned(), "not measured"),
+        };
+        let spread = match t.within_noise(&all) {
+            Some(true) => "IQRs overlap",
+            Some(false) => "separated",
+            None => "–",
+        };
+        let _ = writeln!(
+            out,
+            "| {} | `{}` | {ratio} | ≤ {:.1} | {verdict} | {spread} |",
+            t.label,
+            t.scenario.id(),
+            t.max_ratio,
+        );
+    }
+    out.push('\n');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn units_keep_three_significant_digits() {
+        assert_eq!(format_ns(0.5), "0.50 ns");
+        assert_eq!(format_ns(123.4), "123 ns");
+        assert_eq!(format_ns(1_234.0), "1.23 µs");
+        assert_eq!(format_ns(2_500_000.0), "2.50 ms");
+        assert_eq!(format_ns(3e9), "3.00 s");
+    }
+}

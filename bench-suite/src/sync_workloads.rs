@@ -1,0 +1,697 @@
+//! Workloads for hoare-sync against std, parking_lot, crossbeam-utils and
+//! tokio::sync.
+//!
+//! Every scenario is sized for the 2-core machines this project runs on:
+//! contended workloads use exactly [`THREADS`] = 2 threads (or 2 runtime
+//! workers), so each thread has a core and the numbers measure the
+//! primitive, not the OS scheduler's time slicing.
+//!
+//! Timing rules, shared by all workloads (see [`crate::workload`]):
+//!
+//! * setup (threads, runtimes, initialised cells) is outside the timed span;
+//! * multi-threaded spans run from the earliest thread start to the latest
+//!   thread end, each thread reading the clock itself after a start barrier;
+//! * each workload checks afterwards that it did all its operations (a lock
+//!   counter equals `ops`), so a broken peer cannot look fast.
+//!
+//! Peers that have no counterpart for a scenario are left out rather than
+//! approximated: std's `Barrier` needs every party to wait, so it cannot
+//! count down 1,000 one-shot tasks and the fan-in compares a
+//! `Mutex` + `Condvar` countdown instead.
+
+use std::future::Future;
+use std::hint::black_box;
+use std::pin::Pin;
+use std::sync::{Arc, Barrier, mpsc};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+use crate::workload::{Scenario, Workload};
+
+/// Threads (or runtime workers) in every contended workload.
+pub const THREADS: usize = 2;
+/// Tasks per WaitGroup fan-in round.
+pub const FAN_IN_TASKS: usize = 1_000;
+/// In the read-mostly workload, one operation in this many is a write (5%).
+pub const WRITE_EVERY: u64 = 20;
+/// Tasks competing for the semaphore in the contended async workload.
+pub const SEMAPHORE_TASKS: u64 = 8;
+/// Permits of the semaphore in the contended async workload.
+pub const SEMAPHORE_PERMITS: usize = 2;
+
+/// Uncontended lock/unlock on one thread.
+pub static MUTEX_UNCONTENDED: Scenario = Scenario {
+    group: "sync",
+    name: "mutex_uncontended",
+    title: "Mutex, uncontended",
+    op: "lock + increment + unlock",
+    about: "One thread locks, increments a counter and unlocks in a loop: the fast path only.",
+};
+
+/// Uncontended async lock/unlock on a current-thread tokio runtime.
+pub static MUTEX_ASYNC_UNCONTENDED: Scenario = Scenario {
+    group: "sync",
+    name: "mutex_async_uncontended",
+    title: "Async Mutex, uncontended",
+    op: "lock().await + increment + unlock",
+    about: "One task on a current-thread tokio runtime awaits the lock, increments and unlocks.",
+};
+
+/// Two threads hammering one lock with a tiny critical section.
+pub static MUTEX_CONTENDED: Scenario = Scenario {
+    group: "sync",
+    name: "mutex_contended",
+    title: "Mutex, contended (2 threads)",
+    op: "lock + increment + unlock",
+    about: "Two threads each lock, increment one shared counter and unlock in a loop; \
+            the time is the wall time of both divided by their total operations.",
+};
+
+/// Two threads, 95% reads and 5% writes.
+pub static RWMUTEX_READ_MOSTLY: Scenario = Scenario {
+    group: "sync",
+    name: "rwmutex_read_mostly",
+    title: "RwMutex, read-mostly (2 threads, 95% reads)",
+    op: "read lock + read 2 words + unlock, or (1 in 20) write lock + increment + unlock",
+    about: "Two threads share a 4-word array; each 20th operation of each thread is a write.",
+};
+
+/// One waiter, 1,000 tasks signalling done from 2 worker threads.
+pub static WAITGROUP_FAN_IN: Scenario = Scenario {
+    group: "sync",
+    name: "waitgroup_fan_in",
+    title: "WaitGroup fan-in of 1,000 tasks",
+    op: "one round: add 1,000, 1,000 done signals from 2 workers, wait",
+    about: "Two persistent worker threads get 500 tasks each per round (one channel message per \
+            worker); each task signals done, and the main thread waits for all 1,000. std has \
+            no counting wait group (`Barrier` needs every party to wait), so its entry is a \
+            `Mutex<usize>` + `Condvar` countdown; crossbeam's `WaitGroup` needs one clone per \
+            task, made by the main thread.",
+};
+
+/// Single-task acquire/release with no competition.
+pub static SEMAPHORE_UNCONTENDED: Scenario = Scenario {
+    group: "sync",
+    name: "semaphore_uncontended",
+    title: "Async Semaphore, uncontended",
+    op: "acquire(1).await + release",
+    about: "One task on a current-thread tokio runtime acquires and releases 1 of 1 permit. \
+            tokio's acquire also spends tokio's cooperative budget, so it yields every 128 \
+            acquisitions; that is what a tokio user pays.",
+};
+
+/// Eight tasks competing for two permits on two workers.
+pub static SEMAPHORE_CONTENDED: Scenario = Scenario {
+    group: "sync",
+    name: "semaphore_contended",
+    title: "Async Semaphore, contended (8 tasks, 2 permits, 2 workers)",
+    op: "acquire(1).await + yield_now().await + release",
+    about: "Eight tasks on a 2-worker tokio runtime each acquire 1 of 2 permits, hold it across \
+            one `yield_now` (standing in for an await on I/O) and release it, so tasks queue.",
+};
+
+/// Reading an initialised once-cell.
+pub static ONCE_CELL_GET: Scenario = Scenario {
+    group: "sync",
+    name: "once_cell_get",
+    title: "OnceCell get after init",
+    op: "get() of an initialised cell",
+    about: "One thread reads an already initialised cell in a loop: the cost of the \
+            is-initialised check.",
+};
+
+/// Calling a completed `Once` again.
+pub static ONCE_CALL_DONE: Scenario = Scenario {
+    group: "sync",
+    name: "once_call_done",
+    title: "Once call_once after completion",
+    op: "call_once(..) on a completed Once",
+    about: "One thread calls `call_once` on a `Once` that has already run, in a loop.",
+};
+
+/// All sync workloads, in report order.
+pub fn workloads() -> Vec<Workload> {
+    let w = |scenario: &'static Scenario, implementation, run| Workload {
+        scenario,
+        implementation,
+        run,
+    };
+    vec![
+        w(&MUTEX_UNCONTENDED, "hoare", mutex_uncontended_hoare),
+        w(&MUTEX_UNCONTENDED, "std", mutex_uncontended_std),
+        w(
+            &MUTEX_UNCONTENDED,
+            "parking_lot",
+            mutex_uncontended_parking_lot,
+        ),
+        w(&MUTEX_ASYNC_UNCONTENDED, "hoare", mutex_async_hoare),
+        w(&MUTEX_ASYNC_UNCONTENDED, "tokio", mutex_async_tokio),
+        w(&MUTEX_CONTENDED, "hoare", mutex_contended_hoare),
+        w(&MUTEX_CONTENDED, "std", mutex_contended_std),
+        w(&MUTEX_CONTENDED, "parking_lot", mutex_contended_parking_lot),
+        w(&RWMUTEX_READ_MOSTLY, "hoare", rwmutex_read_mostly_hoare),
+        w(&RWMUTEX_READ_MOSTLY, "std", rwmutex_read_mostly_std),
+        w(
+            &RWMUTEX_READ_MOSTLY,
+            "parking_lot",
+            rwmutex_read_mostly_parking_lot,
+        ),
+        w(&WAITGROUP_FAN_IN, "hoare", waitgroup_fan_in_hoare),
+        w(&WAITGROUP_FAN_IN, "std", waitgroup_fan_in_std),
+        w(&WAITGROUP_FAN_IN, "crossbeam", waitgroup_fan_in_crossbeam),
+        w(&SEMAPHORE_UNCONTENDED, "hoare", semaphore_uncontended_hoare),
+        w(&SEMAPHORE_UNCONTENDED, "tokio", semaphore_uncontended_tokio),
+        w(&SEMAPHORE_CONTENDED, "hoare", semaphore_contended_hoare),
+        w(&SEMAPHORE_CONTENDED, "tokio", semaphore_contended_tokio),
+        w(&ONCE_CELL_GET, "hoare", once_cell_get_hoare),
+        w(&ONCE_CELL_GET, "std", once_cell_get_std),
+        w(&ONCE_CELL_GET, "tokio", once_cell_get_tokio),
+        w(&ONCE_CALL_DONE, "hoare", once_call_done_hoare),
+        w(&ONCE_CALL_DONE, "std", once_call_done_std),
+        w(&ONCE_CALL_DONE, "parking_lot", once_call_done_parking_lot),
+    ]
+}
+
+// ---------------------------------------------------------------------------
+// Shared drivers
+
+/// Thread `t`'s share of `ops` split over `parts`; the shares add up to `ops`.
+fn share(ops: u64, t: u64, parts: u64) -> u64 {
+    ops / parts + u64::from(t < ops % parts)
+}
+
+/// Runs `body(thread, ops_for_thread)` on [`THREADS`] scoped threads and
+/// returns the span from the first thread's start to the last one's end.
+fn on_threads(ops: u64, body: impl Fn(u64, u64) + Sync) -> Duration {
+    let start = Barrier::new(THREADS);
+    let (body, start) = (&body, &start);
+    thread::scope(|s| {
+        let handles: Vec<_> = (0..THREADS as u64)
+            .map(|t| {
+                s.spawn(move || {
+                    start.wait();
+                    let begun = Instant::now();
+                    body(t, share(ops, t, THREADS as u64));
+                    (begun, Instant::now())
+                })
+            })
+            .collect();
+        let spans: Vec<(Instant, Instant)> = handles
+            .into_iter()
+            .map(|h| h.join().expect("workload thread panicked"))
+            .collect();
+        let first = spans.iter().map(|s| s.0).min().expect("two threads");
+        let last = spans.iter().map(|s| s.1).max().expect("two threads");
+        last - first
+    })
+}
+
+/// A current-thread tokio runtime.
+fn current_thread_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("build a current-thread tokio runtime")
+}
+
+/// A tokio runtime with [`THREADS`] workers.
+fn multi_thread_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(THREADS)
+        .build()
+        .expect("build a multi-thread tokio runtime")
+}
+
+/// Times `body` as the only future on a current-thread runtime.
+fn on_current_thread(body: impl Future<Output = ()>) -> Duration {
+    current_thread_runtime().block_on(async {
+        let begun = Instant::now();
+        body.await;
+        begun.elapsed()
+    })
+}
+
+// ---------------------------------------------------------------------------
+// Mutex, uncontended
+
+fn mutex_uncontended_hoare(ops: u64) -> Duration {
+    let m = hoare_sync::Mutex::new(0u64);
+    let begun = Instant::now();
+    for _ in 0..ops {
+        *black_box(&m).lock() += 1;
+    }
+    let elapsed = begun.elapsed();
+    assert_eq!(*m.lock(), ops);
+    elapsed
+}
+
+fn mutex_uncontended_std(ops: u64) -> Duration {
+    let m = std::sync::Mutex::new(0u64);
+    let begun = Instant::now();
+    for _ in 0..ops {
+        *black_box(&m).lock().unwrap() += 1;
+    }
+    let elapsed = begun.elapsed();
+    assert_eq!(*m.lock().unwrap(), ops);
+    elapsed
+}
+
+fn mutex_uncontended_parking_lot(ops: u64) -> Duration {
+    let m = parking_lot::Mutex::new(0u64);
+    let begun = Instant::now();
+    for _ in 0..ops {
+        *black_box(&m).lock() += 1;
+    }
+    let elapsed = begun.elapsed();
+    assert_eq!(*m.lock(), ops);
+    elapsed
+}
+
+// ---------------------------------------------------------------------------
+// Async Mutex, uncontended
+
+fn mutex_async_hoare(ops: u64) -> Duration {
+    let m = hoare_sync::Mutex::new(0u64);
+    let elapsed = on_current_thread(async {
+        for _ in 0..ops {
+            *black_box(&m).lock_async().await += 1;
+        }
+    });
+    assert_eq!(*m.lock(), ops);
+    elapsed
+}
+
+fn mutex_async_tokio(ops: u64) -> Duration {
+    let m = tokio::sync::Mutex::new(0u64);
+    let elapsed = on_current_thread(async {
+        for _ in 0..ops {
+            *black_box(&m).lock().await += 1;
+        }
+    });
+    assert_eq!(*m.try_lock().expect("unlocked"), ops);
+    elapsed
+}
+
+// ---------------------------------------------------------------------------
+// Mutex, contended
+
+fn mutex_contended_hoare(ops: u64) -> Duration {
+    let m = hoare_sync::Mutex::new(0u64);
+    let elapsed = on_threads(ops, |_, n| {
+        for _ in 0..n {
+            *black_box(&m).lock() += 1;
+        }
+    });
+    assert_eq!(*m.lock(), ops);
+    elapsed
+}
+
+fn mutex_contended_std(ops: u64) -> Duration {
+    let m = std::sync::Mutex::new(0u64);
+    let elapsed = on_threads(ops, |_, n| {
+        for _ in 0..n {
+            *black_box(&m).lock().unwrap() += 1;
+        }
+    });
+    assert_eq!(*m.lock().unwrap(), ops);
+    elapsed
+}
+
+fn mutex_contended_parking_lot(ops: u64) -> Duration {
+    let m = parking_lot::Mutex::new(0u64);
+    let elapsed = on_threads(ops, |_, n| {
+        for _ in 0..n {
+            *black_box(&m).lock() += 1;
+        }
+    });
+    assert_eq!(*m.lock(), ops);
+    elapsed
+}
+
+// ---------------------------------------------------------------------------
+// RwMutex, read-mostly
+
+/// Whether operation `i` of a thread is one of the 5% writes.
+fn is_write(i: u64) -> bool {
+    i % WRITE_EVERY == WRITE_EVERY - 1
+}
+
+/// Writes the read-mostly workload performs for `ops` operations.
+fn expected_writes(ops: u64) -> u64 {
+    (0..THREADS as u64)
+        .map(|t| share(ops, t, THREADS as u64) / WRITE_EVERY)
+        .sum()
+}
+
+fn rwmutex_read_mostly_hoare(ops: u64) -> Duration {
+    let rw = hoare_sync::RwMutex::new([0u64; 4]);
+    let elapsed = on_threads(ops, |_, n| {
+        for i in 0..n {
+            if is_write(i) {
+                black_box(&rw).write()[0] += 1;
+            } else {
+                let g = black_box(&rw).read();
+                black_box(g[0] + g[3]);
+            }
+        }
+    });
+    assert_eq!(rw.read()[0], expected_writes(ops));
+    elapsed
+}
+
+fn rwmutex_read_mostly_std(ops: u64) -> Duration {
+    let rw = std::sync::RwLock::new([0u64; 4]);
+    let elapsed = on_threads(ops, |_, n| {
+        for i in 0..n {
+            if is_write(i) {
+                black_box(&rw).write().unwrap()[0] += 1;
+            } else {
+                let g = black_box(&rw).read().unwrap();
+                black_box(g[0] + g[3]);
+            }
+        }
+    });
+    assert_eq!(rw.read().unwrap()[0], expected_writes(ops));
+    elapsed
+}
+
+fn rwmutex_read_mostly_parking_lot(ops: u64) -> Duration {
+    let rw = parking_lot::RwLock::new([0u64; 4]);
+    let elapsed = on_threads(ops, |_, n| {
+        for i in 0..n {
+            if is_write(i) {
+                black_box(&rw).write()[0] += 1;
+            } else {
+                let g = black_box(&rw).read();
+                black_box(g[0] + g[3]);
+            }
+        }
+    });
+    assert_eq!(rw.read()[0], expected_writes(ops));
+    elapsed
+}
+
+// ---------------------------------------------------------------------------
+// WaitGroup fan-in
+
+/// A job for a fan-in worker: signal done for its share of the tasks.
+type Job = Box<dyn FnOnce() + Send>;
+
+/// [`THREADS`] persistent worker threads, each fed jobs by its own channel.
+///
+/// The pool lives for a whole measurement, so thread creation stays outside
+/// the timed span; each round costs one channel message and one wake-up per
+/// worker, the same for every implementation.
+struct Pool {
+    senders: Vec<mpsc::Sender<Job>>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+impl Pool {
+    fn new() -> Pool {
+        let (senders, threads) = (0..THREADS)
+            .map(|_| {
+                let (tx, rx) = mpsc::channel::<Job>();
+                let handle = thread::spawn(move || {
+                    for job in rx {
+                        job();
+                    }
+                });
+                (tx, handle)
+            })
+            .unzip();
+        Pool { senders, threads }
+    }
+
+    fn submit(&self, worker: usize, job: Job) {
+        self.senders[worker].send(job).expect("fan-in worker alive");
+    }
+}
+
+impl Drop for Pool {
+    fn drop(&mut self) {
+        self.senders.clear();
+        for t in self.threads.drain(..) {
+            t.join().expect("fan-in worker panicked");
+        }
+    }
+}
+
+/// Tasks worker `w` runs per round.
+fn tasks_for(worker: usize) -> u64 {
+    share(FAN_IN_TASKS as u64, worker as u64, THREADS as u64)
+}
+
+/// Times `ops` rounds of `round(&pool)` on a fresh pool.
+fn fan_in(ops: u64, mut round: impl FnMut(&Pool)) -> Duration {
+    let pool = Pool::new();
+    let begun = Instant::now();
+    for _ in 0..ops {
+        round(&pool);
+    }
+    begun.elapsed()
+}
+
+fn waitgroup_fan_in_hoare(ops: u64) -> Duration {
+    let wg = Arc::new(hoare_sync::WaitGroup::new());
+    fan_in(ops, |pool| {
+        wg.add(FAN_IN_TASKS as isize);
+        for w in 0..THREADS {
+            let wg = Arc::clone(&wg);
+            pool.submit(
+                w,
+                Box::new(move || {
+                    for _ in 0..tasks_for(w) {
+                        wg.done();
+                    }
+                }),
+            );
+        }
+        wg.wait();
+    })
+}
+
+/// std's nearest thing to a wait group: a counter under a lock and a
+/// condition variable signalled when it reaches zero.
+#[derive(Default)]
+struct Countdown {
+    left: std::sync::Mutex<usize>,
+    zero: std::sync::Condvar,
+}
+
+impl Countdown {
+    fn add(&self, n: usize) {
+        *self.left.lock().unwrap() += n;
+    }
+
+    fn done(&self) {
+        let mut left = self.left.lock().unwrap();
+        *left -= 1;
+        if *left == 0 {
+            self.zero.notify_all();
+        }
+    }
+
+    fn wait(&self) {
+        let mut left = self.left.lock().unwrap();
+        while *left > 0 {
+            left = self.zero.wait(left).unwrap();
+        }
+    }
+}
+
+fn waitgroup_fan_in_std(ops: u64) -> Duration {
+    let cd = Arc::new(Countdown::default());
+    fan_in(ops, |pool| {
+        cd.add(FAN_IN_TASKS);
+        for w in 0..THREADS {
+            let cd = Arc::clone(&cd);
+            pool.submit(
+                w,
+                Box::new(move || {
+                    for _ in 0..tasks_for(w) {
+                        cd.done();
+                    }
+                }),
+            );
+        }
+        cd.wait();
+    })
+}
+
+fn waitgroup_fan_in_crossbeam(ops: u64) -> Duration {
+    fan_in(ops, |pool| {
+        let wg = crossbeam_utils::sync::WaitGroup::new();
+        for w in 0..THREADS {
+            let tasks: Vec<_> = (0..tasks_for(w)).map(|_| wg.clone()).collect();
+            pool.submit(
+                w,
+                Box::new(move || {
+                    for task in tasks {
+                        drop(task);
+                    }
+                }),
+            );
+        }
+        wg.wait();
+    })
+}
+
+// ---------------------------------------------------------------------------
+// Async Semaphore
+
+fn semaphore_uncontended_hoare(ops: u64) -> Duration {
+    let sem = hoare_sync::Semaphore::new(1);
+    let elapsed = on_current_thread(async {
+        for _ in 0..ops {
+            drop(black_box(&sem).acquire_async(1).await);
+        }
+    });
+    assert_eq!(sem.available_permits(), 1);
+    elapsed
+}
+
+fn semaphore_uncontended_tokio(ops: u64) -> Duration {
+    let sem = tokio::sync::Semaphore::new(1);
+    let elapsed = on_current_thread(async {
+        for _ in 0..ops {
+            drop(black_box(&sem).acquire().await.expect("not closed"));
+        }
+    });
+    assert_eq!(sem.available_permits(), 1);
+    elapsed
+}
+
+/// A boxed `Send` future, so task bodies can be plain `fn` pointers.
+type Task = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// Spawns [`SEMAPHORE_TASKS`] tasks `task(sem, share)` on a 2-worker
+/// runtime and times them from first spawn to last completion.
+fn contended_tasks<S: Send + Sync + 'static>(
+    ops: u64,
+    sem: Arc<S>,
+    task: fn(Arc<S>, u64) -> Task,
+) -> Duration {
+    multi_thread_runtime().block_on(async {
+        let begun = Instant::now();
+        let handles: Vec<_> = (0..SEMAPHORE_TASKS)
+            .map(|t| tokio::spawn(task(Arc::clone(&sem), share(ops, t, SEMAPHORE_TASKS))))
+            .collect();
+        for h in handles {
+            h.await.expect("semaphore task panicked");
+        }
+        begun.elapsed()
+    })
+}
+
+fn semaphore_contended_hoare(ops: u64) -> Duration {
+    let sem = Arc::new(hoare_sync::Semaphore::new(SEMAPHORE_PERMITS));
+    let elapsed = contended_tasks(ops, Arc::clone(&sem), |sem, n| {
+        Box::pin(async move {
+            for _ in 0..n {
+                let permit = sem.acquire_async(1).await;
+                tokio::task::yield_now().await;
+                drop(permit);
+            }
+        })
+    });
+    assert_eq!(sem.available_permits(), SEMAPHORE_PERMITS);
+    elapsed
+}
+
+fn semaphore_contended_tokio(ops: u64) -> Duration {
+    let sem = Arc::new(tokio::sync::Semaphore::new(SEMAPHORE_PERMITS));
+    let elapsed = contended_tasks(ops, Arc::clone(&sem), |sem, n| {
+        Box::pin(async move {
+            for _ in 0..n {
+                let permit = sem.acquire().await.expect("not closed");
+                tokio::task::yield_now().await;
+                drop(permit);
+            }
+        })
+    });
+    assert_eq!(sem.available_permits(), SEMAPHORE_PERMITS);
+    elapsed
+}
+
+// ---------------------------------------------------------------------------
+// Once and OnceCell after initialisation
+
+fn once_cell_get_hoare(ops: u64) -> Duration {
+    let cell = hoare_sync::OnceCell::new();
+    cell.get_or_init(|| 42u64);
+    let begun = Instant::now();
+    for _ in 0..ops {
+        black_box(black_box(&cell).get());
+    }
+    begun.elapsed()
+}
+
+fn once_cell_get_std(ops: u64) -> Duration {
+    let cell = std::sync::OnceLock::new();
+    cell.get_or_init(|| 42u64);
+    let begun = Instant::now();
+    for _ in 0..ops {
+        black_box(black_box(&cell).get());
+    }
+    begun.elapsed()
+}
+
+fn once_cell_get_tokio(ops: u64) -> Duration {
+    let cell = tokio::sync::OnceCell::new_with(Some(42u64));
+    let begun = Instant::now();
+    for _ in 0..ops {
+        black_box(black_box(&cell).get());
+    }
+    begun.elapsed()
+}
+
+fn once_call_done_hoare(ops: u64) -> Duration {
+    let once = hoare_sync::Once::new();
+    once.call_once(|| {});
+    let begun = Instant::now();
+    for _ in 0..ops {
+        black_box(&once).call_once(|| unreachable!("already completed"));
+    }
+    begun.elapsed()
+}
+
+fn once_call_done_std(ops: u64) -> Duration {
+    let once = std::sync::Once::new();
+    once.call_once(|| {});
+    let begun = Instant::now();
+    for _ in 0..ops {
+        black_box(&once).call_once(|| unreachable!("already completed"));
+    }
+    begun.elapsed()
+}
+
+fn once_call_done_parking_lot(ops: u64) -> Duration {
+    let once = parking_lot::Once::new();
+    once.call_once(|| {});
+    let begun = Instant::now();
+    for _ in 0..ops {
+        black_box(&once).call_once(|| unreachable!("already completed"));
+    }
+    begun.elapsed()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shares_add_up_to_the_total() {
+        for ops in [0, 1, 7, 1_000, 1_001] {
+            let total: u64 = (0..3).map(|t| share(ops, t, 3)).sum();
+            assert_eq!(total, ops);
+        }
+    }
+
+    #[test]
+    fn every_workload_runs_a_few_operations() {
+        for w in workloads() {
+            // Each workload asserts its own operation count.
+            (w.run)(40);
+        }
+    }
+}

@@ -87,6 +87,7 @@ impl Cond {
         let waiter = self.enqueue();
         drop(guard);
         waiter.wait();
+        Waiter::recycle(waiter);
         mutex.lock()
     }
 

@@ -254,7 +254,9 @@ impl<T: ?Sized> Mutex<T> {
             if !self.enqueue(&waiter, &mut clock) {
                 continue;
             }
-            match waiter.wait() {
+            let token = waiter.wait();
+            Waiter::recycle(waiter);
+            match token {
                 HANDOFF => return,
                 _ => {
                     if let Some(c) = &mut clock {

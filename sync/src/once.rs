@@ -142,6 +142,7 @@ impl Once {
                     let waiter = Waiter::new();
                     if self.enqueue(&waiter) {
                         waiter.wait();
+                        Waiter::recycle(waiter);
                     }
                 }
             }

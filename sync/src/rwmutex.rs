@@ -235,6 +235,7 @@ impl<T: ?Sized> RwMutex<T> {
             let waiter = Waiter::new();
             if !self.take_or_enqueue(READER, &waiter) {
                 waiter.wait();
+                Waiter::recycle(waiter);
             }
             return;
         }
@@ -254,6 +255,7 @@ impl<T: ?Sized> RwMutex<T> {
             let waiter = Waiter::new();
             if !self.take_or_enqueue(WRITER, &waiter) {
                 waiter.wait();
+                Waiter::recycle(waiter);
             }
             return;
         }

@@ -125,6 +125,7 @@ impl Semaphore {
             return self.permit(n);
         }
         waiter.wait();
+        Waiter::recycle(waiter);
         self.permit(n)
     }
 
@@ -201,8 +202,10 @@ impl Semaphore {
     fn take_or_enqueue(&self, n: usize, waiter: &Arc<Waiter>) -> bool {
         let mut queue = self.queue.lock();
         let mut state = self.state.load(Ordering::Relaxed);
-        loop {
-            let (new, took) = if state & QUEUED == 0 && state / ONE >= n {
+        // With QUEUED already set the word is stable under this lock (see
+        // `grant`): just join the queue.
+        while state & QUEUED == 0 {
+            let (new, took) = if state / ONE >= n {
                 (state - n * ONE, true)
             } else {
                 (state | QUEUED, false)
@@ -240,20 +243,29 @@ impl Semaphore {
             }
         }
         let mut queue = self.queue.lock();
-        // Release: as above; the grants below hand these permits on.
-        self.state.fetch_add(n * ONE, Ordering::Release);
-        self.grant(&mut queue);
+        self.grant(&mut queue, n);
     }
 
-    /// Under the queue lock: serve waiters from the head while their
-    /// requests fit, then clear `QUEUED` if nobody is left.
-    fn grant(&self, queue: &mut QueueGuard<'_>) {
-        // While QUEUED is set nobody else takes permits, and only this lock's
-        // holder changes the bit, so the count read here cannot shrink.
+    /// Under the queue lock: add `returned` permits, serve waiters from the
+    /// head while their requests fit, and clear `QUEUED` if nobody is left.
+    fn grant(&self, queue: &mut QueueGuard<'_>, returned: usize) {
+        // Acquire: pairs with the Release of lock-free `release`s that ran
+        // before QUEUED was set.
         let state = self.state.load(Ordering::Acquire);
-        let mut left = state / ONE;
-        let mut served = 0;
-        let mut queued = 0;
+        if state & QUEUED == 0 {
+            // Nobody queued (a releaser that saw the bit can find the queue
+            // emptied by the time it holds the lock). Lock-free paths may
+            // run now, so add by RMW. Release: pairs with `try_take`.
+            if returned > 0 {
+                self.state.fetch_add(returned * ONE, Ordering::Release);
+            }
+            return;
+        }
+        // QUEUED is set and we hold the queue lock, so nobody else changes
+        // the word: `try_take` and the lock-free `release` need QUEUED
+        // clear, everything else needs this lock. A plain store suffices.
+        let mut left = state / ONE + returned;
+        let (mut served, mut queued) = (0, 0);
         for wanted in queue.tags(0) {
             queued += 1;
             if served + 1 == queued && wanted <= left {
@@ -261,19 +273,14 @@ impl Semaphore {
                 served += 1;
             }
         }
-        let mut sub = (state / ONE - left) * ONE;
-        // The bit may already be clear: a releaser that saw it set can find
-        // the queue emptied by the time it holds the lock.
-        if state & QUEUED != 0 && served == queued {
-            sub += QUEUED;
+        let mut new = left * ONE;
+        if served < queued {
+            new |= QUEUED;
         }
-        if sub != 0 {
-            // Taken out before the waiters are notified (waiter invariant
-            // 3). AcqRel: Acquire pairs with concurrent releases' Release
-            // adds; Release publishes them on to the granted waiters, whose
-            // tokens (Release) follow.
-            self.state.fetch_sub(sub, Ordering::AcqRel);
-        }
+        // Written before the waiters are notified (waiter invariant 3).
+        // Release: publishes the returned permits' history; the granted
+        // waiters' tokens (Release) follow.
+        self.state.store(new, Ordering::Release);
         let mut to_serve = served;
         queue.notify_front_while(0, |_| {
             (to_serve > 0).then(|| {
@@ -288,7 +295,8 @@ impl Semaphore {
     fn cancel(&self, waiter: &Arc<Waiter>, n: usize) {
         let mut queue = self.queue.lock();
         if queue.remove(waiter) {
-            self.grant(&mut queue);
+            // It may have been the head that held smaller requests back.
+            self.grant(&mut queue, 0);
         } else {
             drop(queue);
             debug_assert_eq!(waiter.token(), Some(GRANTED));
@@ -348,7 +356,7 @@ impl<'a> Future for AcquireFuture<'a> {
         if let Some(waiter) = &this.waiter {
             return match waiter.poll(cx) {
                 Poll::Ready(_) => {
-                    this.waiter = None;
+                    Waiter::recycle(this.waiter.take().expect("checked above"));
                     Poll::Ready(this.sem.permit(this.n))
                 }
                 Poll::Pending => Poll::Pending,

@@ -87,12 +87,29 @@ impl fmt::Debug for Waiter {
 
 impl Waiter {
     /// A new waiter, not yet notified.
+    ///
+    /// Takes a waiter from the calling thread's one-slot cache (filled by
+    /// [`Waiter::recycle`]) when there is one, so a thread or executor
+    /// worker that waits over and over does not allocate each time.
     pub fn new() -> Arc<Waiter> {
-        Arc::new(Waiter {
-            state: AtomicU32::new(WAITING),
-            token: AtomicUsize::new(0),
-            waker: SpinLock::new(None),
+        cache::take().unwrap_or_else(|| {
+            Arc::new(Waiter {
+                state: AtomicU32::new(WAITING),
+                token: AtomicUsize::new(0),
+                waker: SpinLock::new(None),
+            })
         })
+    }
+
+    /// Hands a finished waiter back for reuse by [`Waiter::new`] on this
+    /// thread. Does nothing unless the caller holds the only reference
+    /// (the queue and the notifier have let go of it).
+    pub fn recycle(mut waiter: Arc<Waiter>) {
+        if let Some(w) = Arc::get_mut(&mut waiter) {
+            w.state.store(WAITING, Ordering::Relaxed);
+            *w.waker.lock() = None;
+            cache::put(waiter);
+        }
     }
 
     /// The token, if a notifier has handed one over.
@@ -393,15 +410,15 @@ impl QueueGuard<'_> {
 
 impl Drop for QueueGuard<'_> {
     fn drop(&mut self) {
-        // Unlock first (invariant 3), then wake.
+        // Unlock first (invariant 4), then wake.
         drop(self.entries.take());
-        for (waiter, sleeping) in self
-            .first_wake
-            .take()
-            .into_iter()
-            .chain(self.more_wakes.drain(..))
-        {
+        if let Some((waiter, sleeping)) = self.first_wake.take() {
             waiter.wake(sleeping);
+        }
+        if !self.more_wakes.is_empty() {
+            for (waiter, sleeping) in self.more_wakes.drain(..) {
+                waiter.wake(sleeping);
+            }
         }
     }
 }
@@ -476,4 +493,37 @@ impl Parker {
             futex_wake_one(&self.state);
         }
     }
+}
+
+/// The per-thread one-slot cache behind [`Waiter::new`] and
+/// [`Waiter::recycle`]. Off under loom, where every waiter must be a fresh
+/// model object.
+#[cfg(not(loom))]
+mod cache {
+    use std::cell::Cell;
+
+    use super::{Arc, Waiter};
+
+    std::thread_local! {
+        static SLOT: Cell<Option<Arc<Waiter>>> = const { Cell::new(None) };
+    }
+
+    pub(super) fn take() -> Option<Arc<Waiter>> {
+        SLOT.try_with(Cell::take).ok().flatten()
+    }
+
+    pub(super) fn put(waiter: Arc<Waiter>) {
+        let _ = SLOT.try_with(|slot| slot.set(Some(waiter)));
+    }
+}
+
+#[cfg(loom)]
+mod cache {
+    use super::{Arc, Waiter};
+
+    pub(super) fn take() -> Option<Arc<Waiter>> {
+        None
+    }
+
+    pub(super) fn put(_waiter: Arc<Waiter>) {}
 }

@@ -141,6 +141,7 @@ impl WaitGroup {
         let waiter = Waiter::new();
         if self.enqueue(&waiter) {
             waiter.wait();
+            Waiter::recycle(waiter);
         }
     }
 

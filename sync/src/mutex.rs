@@ -336,7 +336,7 @@ impl<T: ?Sized> Mutex<T> {
             Some(tag) => {
                 let handoff = tag == STARVING;
                 let mut state = if handoff { LOCKED } else { 0 };
-                if queue.count(key, |_| true) > 1 {
+                if queue.tags(key).nth(1).is_some() {
                     state |= PARKED;
                 }
                 // The word is written before the waiter is notified (waiter

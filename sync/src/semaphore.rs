@@ -265,16 +265,18 @@ impl Semaphore {
         // the word: `try_take` and the lock-free `release` need QUEUED
         // clear, everything else needs this lock. A plain store suffices.
         let mut left = state / ONE + returned;
-        let (mut served, mut queued) = (0, 0);
+        let mut served = 0;
+        let mut still_queued = false;
         for wanted in queue.tags(0) {
-            queued += 1;
-            if served + 1 == queued && wanted <= left {
-                left -= wanted;
-                served += 1;
+            if wanted > left {
+                still_queued = true;
+                break;
             }
+            left -= wanted;
+            served += 1;
         }
         let mut new = left * ONE;
-        if served < queued {
+        if still_queued {
             new |= QUEUED;
         }
         // Written before the waiters are notified (waiter invariant 3).
@@ -365,19 +367,15 @@ impl<'a> Future for AcquireFuture<'a> {
         if this.sem.try_take(this.n) {
             return Poll::Ready(this.sem.permit(this.n));
         }
-        let waiter = Waiter::new();
+        // The waker goes in before the waiter is queued: a grant that comes
+        // right after finds it, and no re-check is needed here.
+        let waiter = Waiter::with_waker(cx.waker());
         if this.sem.take_or_enqueue(this.n, &waiter) {
+            Waiter::recycle(waiter);
             return Poll::Ready(this.sem.permit(this.n));
         }
-        let poll = waiter.poll(cx);
         this.waiter = Some(waiter);
-        match poll {
-            Poll::Ready(_) => {
-                this.waiter = None;
-                Poll::Ready(this.sem.permit(this.n))
-            }
-            Poll::Pending => Poll::Pending,
-        }
+        Poll::Pending
     }
 }
 

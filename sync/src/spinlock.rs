@@ -40,6 +40,14 @@ impl<T> SpinLock<T> {
         }
     }
 
+    /// The value, without locking: `&mut self` proves nobody else holds
+    /// the lock.
+    pub(crate) fn get_mut(&mut self) -> &mut T {
+        // SAFETY: `&mut self` is the only reference to the lock, so no guard
+        // exists and no other thread can reach `value`.
+        unsafe { &mut *self.value.get() }
+    }
+
     pub(crate) fn lock(&self) -> SpinGuard<'_, T> {
         let mut spins = 0u32;
         loop {

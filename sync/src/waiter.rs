@@ -107,9 +107,22 @@ impl Waiter {
     pub fn recycle(mut waiter: Arc<Waiter>) {
         if let Some(w) = Arc::get_mut(&mut waiter) {
             w.state.store(WAITING, Ordering::Relaxed);
-            *w.waker.lock() = None;
+            *w.waker.get_mut() = None;
             cache::put(waiter);
         }
+    }
+
+    /// A new waiter for a task, with `waker` already registered, so the
+    /// first [`Waiter::poll`] after queueing it is not needed: a notifier
+    /// finds the waker from the start.
+    pub fn with_waker(waker: &Waker) -> Arc<Waiter> {
+        let mut waiter = Waiter::new();
+        match Arc::get_mut(&mut waiter) {
+            // Fresh or recycled: ours alone, so no lock is needed.
+            Some(w) => *w.waker.get_mut() = Some(waker.clone()),
+            None => *waiter.waker.lock() = Some(waker.clone()),
+        }
+        waiter
     }
 
     /// The token, if a notifier has handed one over.

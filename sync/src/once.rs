@@ -371,7 +371,7 @@ impl<T> OnceCell<T> {
     /// The cell must be initialized (COMPLETE observed with Acquire).
     unsafe fn get_unchecked(&self) -> &T {
         // SAFETY: initialized, per the caller's duty; never written again.
-        unsafe { (*self.value.get()).assume_init_ref() }
+        unsafe { (*self.value.get_shared()).assume_init_ref() }
     }
 }
 

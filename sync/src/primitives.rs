@@ -39,7 +39,10 @@ use loom::cell::UnsafeCell as StdUnsafeCell;
 #[cfg(loom)]
 pub(crate) use loom::sync::Arc;
 #[cfg(loom)]
-pub(crate) use loom::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+pub(crate) use loom::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
+/// Under loom the waiter queues' spin lock is a loom mutex (`spinlock.rs`).
+#[cfg(loom)]
+pub(crate) use loom::sync::{Mutex as ModelMutex, MutexGuard as ModelMutexGuard};
 
 /// Sleeps while `*word == expected`; may return spuriously.
 #[cfg(not(loom))]
@@ -135,23 +138,11 @@ pub(crate) fn spin_hint() {
     std::hint::spin_loop();
 }
 
-/// Under loom a spin iteration must let other threads run, or the model
-/// would explore an endless loop.
-#[cfg(loom)]
-pub(crate) fn spin_hint() {
-    loom::thread::yield_now();
-}
-
 /// Gives the rest of the time slice to another thread.
 #[cfg(not(loom))]
 #[inline]
 pub(crate) fn yield_now() {
     std::thread::yield_now();
-}
-
-#[cfg(loom)]
-pub(crate) fn yield_now() {
-    loom::thread::yield_now();
 }
 
 /// Bounded adaptive spinning before a thread parks, in the manner of
@@ -271,6 +262,21 @@ impl<T: ?Sized> UnsafeCell<T> {
     #[cfg(loom)]
     pub(crate) fn get(&self) -> *mut T {
         self.0.with_mut(|p| p)
+    }
+
+    /// The pointer for a read-only access. Under loom the access is
+    /// recorded as a read, not a write as with `get`, so that readers that
+    /// legitimately overlap (two `RwMutex` read guards, two threads reading
+    /// an initialized `OnceCell`) are not reported as racing writes.
+    #[cfg(not(loom))]
+    #[inline]
+    pub(crate) fn get_shared(&self) -> *const T {
+        self.0.get()
+    }
+
+    #[cfg(loom)]
+    pub(crate) fn get_shared(&self) -> *const T {
+        self.0.with(|p| p)
     }
 }
 

@@ -461,7 +461,7 @@ impl<T: ?Sized> Deref for RwMutexReadGuard<'_, T> {
     type Target = T;
     fn deref(&self) -> &T {
         // SAFETY: a read lock is held, so no writer has `&mut T`.
-        unsafe { &*self.lock.data.get() }
+        unsafe { &*self.lock.data.get_shared() }
     }
 }
 

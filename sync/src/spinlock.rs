@@ -4,15 +4,24 @@
 //! an update of the owner's state word), never user code, so spinning is
 //! cheaper than parking. After a few rounds of `spin_loop` it yields the time
 //! slice, so a holder preempted on a single core still makes progress.
+//!
+//! Under loom it is a loom mutex instead (see the loom `SpinLock::lock`).
 
 use core::ops::{Deref, DerefMut};
 
-use crate::primitives::{AtomicBool, Ordering, UnsafeCell, spin_hint, yield_now};
+use crate::primitives::UnsafeCell;
+#[cfg(not(loom))]
+use crate::primitives::{AtomicBool, Ordering, spin_hint, yield_now};
+#[cfg(loom)]
+use crate::primitives::{ModelMutex, ModelMutexGuard};
 
 /// Mutual exclusion by spinning, for sections of a few instructions.
 #[derive(Debug)]
 pub(crate) struct SpinLock<T> {
+    #[cfg(not(loom))]
     locked: AtomicBool,
+    #[cfg(loom)]
+    locked: ModelMutex<()>,
     value: UnsafeCell<T>,
 }
 
@@ -35,7 +44,7 @@ impl<T> SpinLock<T> {
     #[cfg(loom)]
     pub(crate) fn new(value: T) -> Self {
         SpinLock {
-            locked: AtomicBool::new(false),
+            locked: ModelMutex::new(()),
             value: UnsafeCell::new(value),
         }
     }
@@ -48,6 +57,7 @@ impl<T> SpinLock<T> {
         unsafe { &mut *self.value.get() }
     }
 
+    #[cfg(not(loom))]
     pub(crate) fn lock(&self) -> SpinGuard<'_, T> {
         let mut spins = 0u32;
         loop {
@@ -73,10 +83,31 @@ impl<T> SpinLock<T> {
             }
         }
     }
+
+    /// Under loom a thread that finds the lock taken blocks on a loom
+    /// mutex instead of spinning. With two threads spinning on a preempted
+    /// holder, loom may run the spinners against each other forever (each
+    /// `yield_now` hands over to the other spinner: a legal, unfair
+    /// schedule), and the model fails with "exceeded maximum number of
+    /// branches". A blocked thread is not runnable, so loom must run the
+    /// holder. The happens-before edge from one holder to the next is the
+    /// one the native lock's Acquire CAS and Release store give.
+    #[cfg(loom)]
+    pub(crate) fn lock(&self) -> SpinGuard<'_, T> {
+        SpinGuard {
+            lock: self,
+            _held: self
+                .locked
+                .lock()
+                .expect("no user code runs under the lock"),
+        }
+    }
 }
 
 pub(crate) struct SpinGuard<'a, T> {
     lock: &'a SpinLock<T>,
+    #[cfg(loom)]
+    _held: ModelMutexGuard<'a, ()>,
 }
 
 impl<T> Deref for SpinGuard<'_, T> {
@@ -95,6 +126,7 @@ impl<T> DerefMut for SpinGuard<'_, T> {
     }
 }
 
+#[cfg(not(loom))]
 impl<T> Drop for SpinGuard<'_, T> {
     fn drop(&mut self) {
         // Release: pairs with the Acquire CAS in `lock` by the next holder.

@@ -93,3 +93,35 @@ fn dropped_notified_wait_future_passes_notify_one_on() {
     drop(a); // never saw it: the notification goes to `b`
     assert!(poll_once(b.as_mut()).is_ready());
 }
+
+#[cfg_attr(miri, ignore = "tokio's runtime is slow under Miri")]
+#[test]
+fn wait_async_on_tokio_tasks() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap();
+    let pair = Arc::new((Mutex::new(0usize), Cond::new()));
+    rt.block_on(async {
+        let waiters: Vec<_> = (0..4)
+            .map(|_| {
+                let p = pair.clone();
+                tokio::spawn(async move {
+                    let (m, c) = &*p;
+                    let mut g = m.lock_async().await;
+                    while *g < 10 {
+                        g = c.wait_async(g).await;
+                    }
+                })
+            })
+            .collect();
+        for _ in 0..10 {
+            *pair.0.lock_async().await += 1;
+            pair.1.notify_all();
+            tokio::task::yield_now().await;
+        }
+        for w in waiters {
+            w.await.unwrap();
+        }
+    });
+}

@@ -113,3 +113,36 @@ fn get_or_init_async_future_is_send() {
     let cell: OnceCell<u32> = OnceCell::new();
     is_send(&cell.get_or_init_async(|| async { 1 }));
 }
+
+#[cfg_attr(miri, ignore = "tokio's runtime is slow under Miri")]
+#[test]
+fn get_or_init_async_racing_tokio_tasks_initialize_once() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap();
+    let cell = std::sync::Arc::new(OnceCell::new());
+    let runs = std::sync::Arc::new(AtomicUsize::new(0));
+    rt.block_on(async {
+        let tasks: Vec<_> = (0..8)
+            .map(|i| {
+                let (cell, runs) = (cell.clone(), runs.clone());
+                tokio::spawn(async move {
+                    *cell
+                        .get_or_init_async(|| async move {
+                            runs.fetch_add(1, Ordering::Relaxed);
+                            tokio::task::yield_now().await;
+                            i
+                        })
+                        .await
+                })
+            })
+            .collect();
+        let mut seen = Vec::new();
+        for t in tasks {
+            seen.push(t.await.unwrap());
+        }
+        assert!(seen.windows(2).all(|w| w[0] == w[1]));
+    });
+    assert_eq!(runs.load(Ordering::Relaxed), 1);
+}

@@ -148,3 +148,38 @@ fn futures_are_send() {
     is_send(&l.read_async());
     is_send(&l.write_async());
 }
+
+#[cfg_attr(miri, ignore = "tokio's runtime is slow under Miri")]
+#[test]
+fn async_readers_and_writers_on_tokio_tasks() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap();
+    let l = Arc::new(RwMutex::new((0usize, 0usize)));
+    rt.block_on(async {
+        let tasks: Vec<_> = (0..8)
+            .map(|i| {
+                let l = l.clone();
+                tokio::spawn(async move {
+                    for _ in 0..200 {
+                        if i % 4 == 0 {
+                            let mut g = l.write_async().await;
+                            g.0 += 1;
+                            tokio::task::yield_now().await;
+                            g.1 += 1;
+                        } else {
+                            let g = l.read_async().await;
+                            assert_eq!(g.0, g.1);
+                            tokio::task::yield_now().await;
+                        }
+                    }
+                })
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap();
+        }
+    });
+    assert_eq!(*l.read(), (400, 400));
+}

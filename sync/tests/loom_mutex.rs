@@ -80,8 +80,10 @@ fn unlock_wakes_a_parked_locker() {
 /// it. `waiter` then lost a race, so (under loom's `WaitClock`) it
 /// re-queues at the head flagged starving, and `barger`'s unlock must hand
 /// the lock to it directly (token `HANDOFF`, `LOCKED` kept set) instead of
-/// releasing it. Both threads get the lock exactly once, exclusively, and
-/// nobody is left parked.
+/// releasing it. In every interleaving, including those through the
+/// hand-off, both threads get the lock exactly once, exclusively, and nobody
+/// is left parked. (That the hand-off happens is not visible from outside
+/// here; the next model pins it down.)
 #[test]
 fn starving_waiter_is_handed_the_lock() {
     model(3, || {
@@ -97,6 +99,36 @@ fn starving_waiter_is_handed_the_lock() {
         let mut seen = m.lock().clone();
         seen.sort_unstable();
         assert_eq!(seen, [1, 2]);
+    });
+}
+
+/// The observable effect of the hand-off, pinned down step by step with a
+/// future polled by hand (one thread, so loom runs it once, but only under
+/// loom does one lost race make a waiter starving). The future queues, is
+/// woken by the unlock, loses the lock to a barging `try_lock` and
+/// re-queues flagged starving. The barger's unlock must then keep the
+/// mutex locked for the future: a second `try_lock` fails, and the future
+/// completes without competing.
+#[test]
+fn starving_future_gets_the_lock_ahead_of_a_barger() {
+    model(3, || {
+        let m = Mutex::new(0usize);
+        let g = m.lock();
+        let mut f = Box::pin(m.lock_async());
+        assert!(poll_once(f.as_mut()).is_pending(), "queued behind `g`");
+        drop(g);
+        let barger = m.try_lock().expect("a woken waiter does not own the lock");
+        assert!(poll_once(f.as_mut()).is_pending(), "lost to the barger");
+        drop(barger);
+        assert!(
+            m.try_lock().is_none(),
+            "the lock was released instead of handed to the starving waiter"
+        );
+        let Poll::Ready(g) = poll_once(f.as_mut()) else {
+            panic!("the starving waiter was not handed the lock");
+        };
+        drop(g);
+        assert!(m.try_lock().is_some());
     });
 }
 

@@ -9,7 +9,8 @@
 //!
 //! Waiters live in the address-keyed table of [`crate::parking`]; `PARKED`
 //! is set and cleared only under that queue's lock (waiter invariant 2), and
-//! the other bits change only by CAS or by the lock owner.
+//! `LOCKED` is set only by CAS from a clear state and cleared by the owner's
+//! `fetch_sub`.
 //!
 //! # Normal and starvation mode (after Go's `sync/mutex.go`)
 //!
@@ -21,16 +22,20 @@
 //!
 //! A waiter that has waited longer than 1 ms when it loses a race re-queues
 //! flagged `STARVING`. When `unlock` finds a starving waiter at the head, it
-//! does not clear `LOCKED`: it hands the lock over directly (token
-//! `HANDOFF`). Newcomers see a locked mutex and queue up behind, so the
-//! starving waiter is guaranteed to get it. This is Go's starvation mode,
+//! takes `LOCKED` straight back on the waiter's behalf and hands the lock
+//! over (token `HANDOFF`). Only a thread that barges into the instant
+//! between the release and that CAS can get ahead, and its own unlock then
+//! hands the lock over. Newcomers see a locked mutex and queue up behind,
+//! so the starving waiter is guaranteed to get it. This is Go's starvation mode,
 //! decided per hand-off instead of by a mode bit, since the flag sits on the
 //! waiter that is owed the lock.
 //!
 //! # Fast paths
 //!
-//! `lock` is one CAS `0 -> LOCKED`; `unlock` is one CAS `LOCKED -> 0`. Only
-//! when `PARKED` is set does `unlock` take the cold path and the queue lock.
+//! `lock` is one CAS `0 -> LOCKED`; `unlock` is one `fetch_sub(LOCKED)`, as
+//! Go's. Only when `PARKED` was set does `unlock` take the cold path and the
+//! queue lock; the lock is free by then, so the cold path works by CAS and
+//! lets a barger that won the lock meanwhile do the waking on its unlock.
 //! A contended `lock` spins adaptively (a few `pause` rounds, then yields)
 //! while nobody is parked, then parks.
 
@@ -309,43 +314,67 @@ impl<T: ?Sized> Mutex<T> {
     }
 
     /// Releases the lock. Called by the guard's drop.
+    ///
+    /// One `fetch_sub`, as Go's `Unlock` (an unconditional RMW is cheaper
+    /// than a CAS here). If `PARKED` was set, the lock is already free when
+    /// the slow path runs, and that path decides who is woken.
     #[inline]
     fn unlock(&self) {
         // Release: pairs with the Acquire in `lock`/`try_lock`.
-        if self
-            .state
-            .compare_exchange(LOCKED, 0, Ordering::Release, Ordering::Relaxed)
-            .is_err()
-        {
+        let prev = self.state.fetch_sub(LOCKED, Ordering::Release);
+        debug_assert!(is_locked(prev), "unlock of an unlocked Mutex");
+        if prev != LOCKED {
             self.unlock_slow();
         }
     }
 
+    /// Wakes the first waiter after an unlock that found `PARKED` set. The
+    /// lock is free now, so a running thread may barge in at any moment:
+    /// every change of the word is a CAS.
+    ///
+    /// * If a barger already holds the lock, do nothing: `PARKED` is still
+    ///   set, so its unlock comes here in turn.
+    /// * If the head waiter is `STARVING`, take the lock back on its behalf
+    ///   (CAS in `LOCKED`) and hand it over: token `HANDOFF`.
+    /// * Otherwise wake it to compete (token `RETRY`), clearing `PARKED` if
+    ///   it was the last waiter.
+    ///
+    /// The word is written before the waiter is notified (waiter invariant
+    /// 3).
     #[cold]
     fn unlock_slow(&self) {
         let key = self.key();
         let mut queue = queue_for(key).lock();
-        // We own LOCKED and hold the queue lock, so nobody else can change
-        // the state word now (lockers only CAS in LOCKED when it is clear,
-        // and PARKED changes under this queue lock): plain stores suffice.
-        match queue.first_tag(key) {
-            None => {
-                // Release: as in `unlock`.
-                self.state.store(0, Ordering::Release);
+        let Some(tag) = queue.first_tag(key) else {
+            // The waiters left (cancelled futures). Relaxed: PARKED changes
+            // under the queue lock only.
+            self.state.fetch_and(!PARKED, Ordering::Relaxed);
+            return;
+        };
+        let handoff = tag == STARVING;
+        let parked = if queue.tags(key).nth(1).is_some() {
+            PARKED
+        } else {
+            0
+        };
+        let mut state = self.state.load(Ordering::Relaxed);
+        loop {
+            if is_locked(state) {
+                return;
             }
-            Some(tag) => {
-                let handoff = tag == STARVING;
-                let mut state = if handoff { LOCKED } else { 0 };
-                if queue.tags(key).nth(1).is_some() {
-                    state |= PARKED;
-                }
-                // The word is written before the waiter is notified (waiter
-                // invariant 3). Release: as in `unlock`; for a hand-off the
-                // waiter's token (set Release below) carries the edge.
-                self.state.store(state, Ordering::Release);
-                queue.notify_first(key, if handoff { HANDOFF } else { RETRY });
+            let new = if handoff { LOCKED | parked } else { parked };
+            // Relaxed: this thread was the last owner, so taking LOCKED back
+            // needs no acquire; the waiter synchronizes with us through its
+            // token (Release in `notify_first`, Acquire in `Waiter::token`).
+            match self
+                .state
+                .compare_exchange_weak(state, new, Ordering::Relaxed, Ordering::Relaxed)
+            {
+                Ok(_) => break,
+                Err(s) => state = s,
             }
         }
+        queue.notify_first(key, if handoff { HANDOFF } else { RETRY });
     }
 
     /// Takes `waiter` back out of the queue, or passes on what it was given.

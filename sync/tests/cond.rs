@@ -1,17 +1,13 @@
 //! Behaviour of `Cond`.
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll, Waker};
 use std::thread;
 use std::time::Duration;
 
 use hoare_sync::{Cond, Mutex};
 
-fn poll_once<F: Future>(f: Pin<&mut F>) -> Poll<F::Output> {
-    f.poll(&mut Context::from_waker(Waker::noop()))
-}
+mod util;
+use util::poll_once;
 
 #[test]
 fn notify_one_wakes_a_waiter_that_sees_the_flag() {

@@ -15,17 +15,8 @@ use hoare_sync::{Cond, Mutex};
 use loom::sync::Arc;
 use loom::thread;
 
-/// Runs `f` under loom with at least `preemptions` forced context switches
-/// per execution; `LOOM_MAX_PREEMPTIONS` may raise the bound, never lower
-/// it.
-fn model(preemptions: usize, f: impl Fn() + Sync + Send + 'static) {
-    let mut builder = loom::model::Builder::new();
-    let bound = builder
-        .preemption_bound
-        .map_or(preemptions, |env| env.max(preemptions));
-    builder.preemption_bound = Some(bound);
-    builder.check(f);
-}
+mod util;
+use util::model;
 
 /// A count of "tickets" under a mutex, and the condition "a ticket is
 /// available".

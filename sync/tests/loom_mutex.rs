@@ -12,30 +12,15 @@
 //! lost the race for the lock (`WaitClock` in `primitives.rs`).
 #![cfg(loom)]
 
-use std::future::Future;
-use std::pin::{Pin, pin};
-use std::task::{Context, Poll, Waker};
+use std::pin::pin;
+use std::task::Poll;
 
 use hoare_sync::Mutex;
 use loom::sync::Arc;
 use loom::thread;
 
-/// Runs `f` under loom with at least `preemptions` forced context switches
-/// per execution (loom's bounded exploration, as tokio bounds its models);
-/// `LOOM_MAX_PREEMPTIONS` may raise the bound, never lower it.
-fn model(preemptions: usize, f: impl Fn() + Sync + Send + 'static) {
-    let mut builder = loom::model::Builder::new();
-    let bound = builder
-        .preemption_bound
-        .map_or(preemptions, |env| env.max(preemptions));
-    builder.preemption_bound = Some(bound);
-    builder.check(f);
-}
-
-/// Polls `f` once with a waker that does nothing.
-fn poll_once<F: Future>(f: Pin<&mut F>) -> Poll<F::Output> {
-    f.poll(&mut Context::from_waker(Waker::noop()))
-}
+mod util;
+use util::{model, poll_once};
 
 /// Three threads each add one under the lock; the data lives in a loom
 /// cell, so two guards alive at once would be reported as a data race, and

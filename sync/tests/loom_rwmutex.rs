@@ -10,30 +10,15 @@
 //! by a missing hand-off is reported as a deadlock.
 #![cfg(loom)]
 
-use std::future::Future;
-use std::pin::{Pin, pin};
-use std::task::{Context, Poll, Waker};
+use std::pin::pin;
+use std::task::Poll;
 
 use hoare_sync::RwMutex;
 use loom::sync::Arc;
 use loom::thread;
 
-/// Runs `f` under loom with at least `preemptions` forced context switches
-/// per execution; `LOOM_MAX_PREEMPTIONS` may raise the bound, never lower
-/// it.
-fn model(preemptions: usize, f: impl Fn() + Sync + Send + 'static) {
-    let mut builder = loom::model::Builder::new();
-    let bound = builder
-        .preemption_bound
-        .map_or(preemptions, |env| env.max(preemptions));
-    builder.preemption_bound = Some(bound);
-    builder.check(f);
-}
-
-/// Polls `f` once with a waker that does nothing.
-fn poll_once<F: Future>(f: Pin<&mut F>) -> Poll<F::Output> {
-    f.poll(&mut Context::from_waker(Waker::noop()))
-}
+mod util;
+use util::{model, poll_once};
 
 /// Two writers and a reader. Each writer adds one; the reader sees a state
 /// some prefix of the writes produced. Overlapping guards would be a data

@@ -11,31 +11,13 @@
 //! a cancellation shows.
 #![cfg(loom)]
 
-use std::future::Future;
-use std::pin::Pin;
-use std::task::{Context, Poll, Waker};
-
 use hoare_sync::Semaphore;
 use loom::sync::Arc;
 use loom::sync::atomic::{AtomicUsize, Ordering};
 use loom::thread;
 
-/// Runs `f` under loom with at least `preemptions` forced context switches
-/// per execution; `LOOM_MAX_PREEMPTIONS` may raise the bound, never lower
-/// it.
-fn model(preemptions: usize, f: impl Fn() + Sync + Send + 'static) {
-    let mut builder = loom::model::Builder::new();
-    let bound = builder
-        .preemption_bound
-        .map_or(preemptions, |env| env.max(preemptions));
-    builder.preemption_bound = Some(bound);
-    builder.check(f);
-}
-
-/// Polls `f` once with a waker that does nothing.
-fn poll_once<F: Future>(f: Pin<&mut F>) -> Poll<F::Output> {
-    f.poll(&mut Context::from_waker(Waker::noop()))
-}
+mod util;
+use util::{model, poll_once};
 
 /// A semaphore and the number of permits its holders say they hold.
 struct Counted {

@@ -1,21 +1,18 @@
 //! Behaviour of `Mutex`: exclusion, try_lock, async locking on two
 //! executors, and cancel-safety of `lock_async`.
 
-use std::future::Future;
 use std::pin::pin;
 use std::sync::Arc;
-use std::task::{Context, Poll, Waker};
 use std::thread;
 use std::time::Duration;
 
 use hoare_sync::Mutex;
 
+mod util;
+use util::poll_once;
+
 const THREADS: usize = if cfg!(miri) { 2 } else { 4 };
 const ITERS: usize = if cfg!(miri) { 20 } else { 1000 };
-
-fn poll_once<F: Future>(f: std::pin::Pin<&mut F>) -> Poll<F::Output> {
-    f.poll(&mut Context::from_waker(Waker::noop()))
-}
 
 #[test]
 fn lock_excludes_other_threads() {

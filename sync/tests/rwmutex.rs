@@ -1,20 +1,17 @@
 //! Behaviour of `RwMutex`: shared reads, exclusive writes, writer
 //! preference, async forms and cancel-safety.
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll, Waker};
+use std::task::Poll;
 use std::thread;
 use std::time::Duration;
 
 use hoare_sync::RwMutex;
 
-const PAUSE: Duration = Duration::from_millis(if cfg!(miri) { 1 } else { 20 });
+mod util;
+use util::poll_once;
 
-fn poll_once<F: Future>(f: Pin<&mut F>) -> Poll<F::Output> {
-    f.poll(&mut Context::from_waker(Waker::noop()))
-}
+const PAUSE: Duration = Duration::from_millis(if cfg!(miri) { 1 } else { 20 });
 
 #[test]
 fn many_readers_hold_the_lock_together() {

@@ -1,18 +1,15 @@
 //! Behaviour of `Semaphore`: weights, FIFO fairness, async, cancellation,
 //! misuse.
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::task::{Context, Poll, Waker};
+use std::task::Poll;
 use std::thread;
 
 use hoare_sync::Semaphore;
 
-fn poll_once<F: Future>(f: Pin<&mut F>) -> Poll<F::Output> {
-    f.poll(&mut Context::from_waker(Waker::noop()))
-}
+mod util;
+use util::poll_once;
 
 #[test]
 fn permits_are_counted_and_returned_on_drop() {

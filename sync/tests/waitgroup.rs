@@ -1,16 +1,12 @@
 //! Behaviour of `WaitGroup`: counting, tokens, async waiting, misuse.
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::task::{Context, Poll, Waker};
 use std::thread;
 
 use hoare_sync::WaitGroup;
 
-fn poll_once<F: Future>(f: Pin<&mut F>) -> Poll<F::Output> {
-    f.poll(&mut Context::from_waker(Waker::noop()))
-}
+mod util;
+use util::poll_once;
 
 #[test]
 fn wait_returns_after_every_done() {

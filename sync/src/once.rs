@@ -191,21 +191,8 @@ impl Future for WaitRunning<'_> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
-        if this.waiter.is_none() {
-            let waiter = Waiter::new();
-            if !this.once.enqueue(&waiter) {
-                return Poll::Ready(());
-            }
-            this.waiter = Some(waiter);
-        }
-        let waiter = this.waiter.as_ref().expect("set above");
-        match waiter.poll(cx) {
-            Poll::Ready(_) => {
-                this.waiter = None;
-                Poll::Ready(())
-            }
-            Poll::Pending => Poll::Pending,
-        }
+        let once = this.once;
+        Waiter::poll_queued(&mut this.waiter, cx, |w| once.enqueue(w)).map(|_| ())
     }
 }
 

@@ -533,20 +533,10 @@ impl<T: ?Sized> LockFuture<'_, T> {
             if fast {
                 return Poll::Ready(());
             }
-            let waiter = Waiter::new();
-            if self.lock.take_or_enqueue(self.kind, &waiter) {
-                return Poll::Ready(());
-            }
-            self.waiter = Some(waiter);
         }
-        let waiter = self.waiter.as_ref().expect("set above");
-        match waiter.poll(cx) {
-            Poll::Ready(_) => {
-                self.waiter = None;
-                Poll::Ready(())
-            }
-            Poll::Pending => Poll::Pending,
-        }
+        let (lock, kind) = (self.lock, self.kind);
+        // Ready(None): taken at once; Ready(Some(HANDOFF)): handed over.
+        Waiter::poll_queued(&mut self.waiter, cx, |w| !lock.take_or_enqueue(kind, w)).map(|_| ())
     }
 }
 

@@ -355,27 +355,14 @@ impl<'a> Future for AcquireFuture<'a> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Permit<'a>> {
         let this = self.get_mut();
-        if let Some(waiter) = &this.waiter {
-            return match waiter.poll(cx) {
-                Poll::Ready(_) => {
-                    Waiter::recycle(this.waiter.take().expect("checked above"));
-                    Poll::Ready(this.sem.permit(this.n))
-                }
-                Poll::Pending => Poll::Pending,
-            };
+        let (sem, n) = (this.sem, this.n);
+        if this.waiter.is_none() && sem.try_take(n) {
+            return Poll::Ready(sem.permit(n));
         }
-        if this.sem.try_take(this.n) {
-            return Poll::Ready(this.sem.permit(this.n));
-        }
-        // The waker goes in before the waiter is queued: a grant that comes
-        // right after finds it, and no re-check is needed here.
-        let waiter = Waiter::with_waker(cx.waker());
-        if this.sem.take_or_enqueue(this.n, &waiter) {
-            Waiter::recycle(waiter);
-            return Poll::Ready(this.sem.permit(this.n));
-        }
-        this.waiter = Some(waiter);
-        Poll::Pending
+        // Ready(None): taken under the queue lock; Ready(Some(GRANTED)):
+        // granted by a release.
+        Waiter::poll_queued(&mut this.waiter, cx, |w| !sem.take_or_enqueue(n, w))
+            .map(|_| sem.permit(n))
     }
 }
 

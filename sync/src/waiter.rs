@@ -188,6 +188,51 @@ impl Waiter {
         }
     }
 
+    /// Drives a future's wait through its slot: the first call makes a
+    /// waiter with `cx`'s waker and hands it to `enqueue`, which queues it
+    /// (returning `true`) or finds there is nothing to wait for (`false`:
+    /// `Ready(None)`). Later calls poll the queued waiter; once notified the
+    /// slot is emptied (so the future's drop has nothing to cancel) and the
+    /// token returned as `Ready(Some(token))`.
+    ///
+    /// ```
+    /// use hoare_sync::waiter::{WaitQueue, Waiter};
+    /// use std::task::{Context, Poll, Waker};
+    ///
+    /// let queue = WaitQueue::new();
+    /// let mut slot = None;
+    /// let cx = &mut Context::from_waker(Waker::noop());
+    /// let enqueue = |w: &_| {
+    ///     queue.lock().push_back(0, 0, std::sync::Arc::clone(w));
+    ///     true
+    /// };
+    /// assert!(Waiter::poll_queued(&mut slot, cx, enqueue).is_pending());
+    /// queue.lock().notify_first(0, 7);
+    /// let never = |_: &_| unreachable!();
+    /// assert_eq!(Waiter::poll_queued(&mut slot, cx, never), Poll::Ready(Some(7)));
+    /// assert!(slot.is_none());
+    /// ```
+    pub fn poll_queued(
+        slot: &mut Option<Arc<Waiter>>,
+        cx: &mut Context<'_>,
+        enqueue: impl FnOnce(&Arc<Waiter>) -> bool,
+    ) -> Poll<Option<usize>> {
+        let Some(waiter) = slot else {
+            // The waker is in place before the waiter is visible, so a
+            // notification right after queueing finds it: no re-check.
+            let waiter = Waiter::with_waker(cx.waker());
+            if !enqueue(&waiter) {
+                Waiter::recycle(waiter);
+                return Poll::Ready(None);
+            }
+            *slot = Some(waiter);
+            return Poll::Pending;
+        };
+        let token = core::task::ready!(waiter.poll(cx));
+        Waiter::recycle(slot.take().expect("matched above"));
+        Poll::Ready(Some(token))
+    }
+
     /// Marks the waiter notified with `token`; returns whether its thread
     /// sleeps on the futex. Called under the owning queue's lock.
     fn set_notified(&self, token: usize) -> bool {

@@ -279,24 +279,11 @@ impl Future for WaitFuture<'_> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
-        if this.waiter.is_none() {
-            if this.wg.is_zero() {
-                return Poll::Ready(());
-            }
-            let waiter = Waiter::new();
-            if !this.wg.enqueue(&waiter) {
-                return Poll::Ready(());
-            }
-            this.waiter = Some(waiter);
+        if this.waiter.is_none() && this.wg.is_zero() {
+            return Poll::Ready(());
         }
-        let waiter = this.waiter.as_ref().expect("set above");
-        match waiter.poll(cx) {
-            Poll::Ready(_) => {
-                this.waiter = None;
-                Poll::Ready(())
-            }
-            Poll::Pending => Poll::Pending,
-        }
+        let wg = this.wg;
+        Waiter::poll_queued(&mut this.waiter, cx, |w| wg.enqueue(w)).map(|_| ())
     }
 }
 

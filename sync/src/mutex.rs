@@ -174,20 +174,7 @@ impl<T: ?Sized> Mutex<T> {
     /// ```
     #[inline]
     pub fn try_lock(&self) -> Option<MutexGuard<'_, T>> {
-        let mut state = self.state.load(Ordering::Relaxed);
-        while !is_locked(state) {
-            // Acquire: as in `lock`.
-            match self.state.compare_exchange_weak(
-                state,
-                state | LOCKED,
-                Ordering::Acquire,
-                Ordering::Relaxed,
-            ) {
-                Ok(_) => return Some(MutexGuard { mutex: self }),
-                Err(s) => state = s,
-            }
-        }
-        None
+        self.try_acquire().ok().map(|()| MutexGuard { mutex: self })
     }
 
     /// Acquires the lock from async code.

@@ -129,12 +129,7 @@ impl<T: ?Sized> RwMutex<T> {
     /// Takes the write lock, blocking until it is free.
     #[inline]
     pub fn write(&self) -> RwMutexWriteGuard<'_, T> {
-        // Acquire: pairs with the Release in the unlocks.
-        if self
-            .state
-            .compare_exchange_weak(0, MASK, Ordering::Acquire, Ordering::Relaxed)
-            .is_err()
-        {
+        if !self.try_write_fast() {
             self.write_contended();
         }
         RwMutexWriteGuard { lock: self }

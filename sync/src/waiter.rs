@@ -356,17 +356,17 @@ impl QueueGuard<'_> {
 
     /// The tag of the first waiter under `key`.
     pub fn first_tag(&self, key: usize) -> Option<usize> {
-        self.entries().iter().find(|e| e.key == key).map(|e| e.tag)
+        self.tags(key).next()
     }
 
     /// Whether a waiter under `key` is queued.
     pub fn contains_key(&self, key: usize) -> bool {
-        self.entries().iter().any(|e| e.key == key)
+        self.first_tag(key).is_some()
     }
 
     /// Whether a waiter under `key` whose tag satisfies `pred` is queued.
-    pub fn any(&self, key: usize, mut pred: impl FnMut(usize) -> bool) -> bool {
-        self.entries().iter().any(|e| e.key == key && pred(e.tag))
+    pub fn any(&self, key: usize, pred: impl FnMut(usize) -> bool) -> bool {
+        self.tags(key).any(pred)
     }
 
     /// The tags of the waiters under `key`, first to last.
@@ -379,10 +379,7 @@ impl QueueGuard<'_> {
 
     /// How many waiters under `key` have a tag satisfying `pred`.
     pub fn count(&self, key: usize, mut pred: impl FnMut(usize) -> bool) -> usize {
-        self.entries()
-            .iter()
-            .filter(|e| e.key == key && pred(e.tag))
-            .count()
+        self.tags(key).filter(|&tag| pred(tag)).count()
     }
 
     /// Pops the first waiter under `key` and hands it `token`. Returns

@@ -1,0 +1,373 @@
+//! The buffered flavor: a bounded ring of stamped slots (`bounded(n)`, n > 0).
+//!
+//! # Structure
+//!
+//! `buffer` has `cap` slots. `head` (next position to receive from) and
+//! `tail` (next position to send to) are *positions*: `lap * one_lap +
+//! index`, where `index < cap` picks the slot and the lap counts trips
+//! around the ring. `one_lap` is a power of two above `cap`, and the bit
+//! just below it in `tail` (`mark_bit`) marks the channel closed.
+//!
+//! Each slot has a `stamp`, a position that says what the slot is waiting
+//! for:
+//!
+//! | stamp          | the slot                                               |
+//! |----------------|--------------------------------------------------------|
+//! | `p`            | is free for the sender that reserves position `p`      |
+//! | `p + 1`        | holds the value sent at position `p`, for its receiver |
+//! | `p + one_lap`  | was read at `p`, free for the sender one lap later     |
+//!
+//! # Protocol
+//!
+//! A sender reads `tail = p` and the slot's stamp. If the stamp is `p`, it
+//! reserves the position by a CAS of `tail` to the next position, writes the
+//! value and publishes it by storing stamp `p + 1` (Release). A receiver
+//! does the mirror image on `head`: stamp `p + 1` means a value is there;
+//! it CASes `head` forward, reads the value, and frees the slot for the next
+//! lap with stamp `p + one_lap` (Release). Each slot therefore alternates
+//! strictly between one writer and one reader, and the stamps' Release /
+//! Acquire pairs carry the value from one to the other. A stamp one lap
+//! behind means the buffer is full (for a sender) or empty (for a
+//! receiver), confirmed against the other index after a SeqCst fence.
+//!
+//! Between a successful CAS and the stamp store a position is *reserved*:
+//! the counterpart sees an index that moved but a slot not yet ready and
+//! backs off. Nothing can fail in that window (a write or read of the slot
+//! cannot panic), so every reservation is completed.
+//!
+//! Closing sets `mark_bit` in `tail` (one `fetch_or`), after which no
+//! sender can reserve; receivers drain up to `tail` and then see `Closed`.
+//!
+//! Waiting: `senders` and `receivers` are waiter lists (`waitlist.rs`).
+//! The index CASes are SeqCst, which is what the lists' no-lost-wake-up
+//! argument needs.
+
+use core::mem::MaybeUninit;
+
+use crossbeam_utils::CachePadded;
+
+use super::{Attempt, Backoff, block};
+use crate::err::{RecvTimeoutError, SendTimeoutError, TryRecvError, TrySendError};
+use crate::primitives::{Arc, AtomicUsize, Instant, Ordering, UnsafeCell, fence};
+use crate::signal::Signal;
+use crate::waitlist::WaitList;
+
+struct Slot<T> {
+    stamp: AtomicUsize,
+    msg: UnsafeCell<MaybeUninit<T>>,
+}
+
+/// A bounded ring channel.
+pub(crate) struct Array<T> {
+    head: CachePadded<AtomicUsize>,
+    tail: CachePadded<AtomicUsize>,
+    buffer: Box<[Slot<T>]>,
+    cap: usize,
+    one_lap: usize,
+    mark_bit: usize,
+    senders: WaitList,
+    receivers: WaitList,
+}
+
+// SAFETY: values move between threads through the slots (so `T: Send`);
+// each slot is accessed by one thread at a time, as the stamp protocol in
+// the module docs establishes.
+unsafe impl<T: Send> Send for Array<T> {}
+// SAFETY: as for `Send`: shared access is what the protocol is for.
+unsafe impl<T: Send> Sync for Array<T> {}
+
+impl<T> Array<T> {
+    pub(crate) fn with_capacity(cap: usize) -> Self {
+        assert!(cap > 0, "an array channel needs a capacity above zero");
+        let mark_bit = (cap + 1).next_power_of_two();
+        let one_lap = mark_bit
+            .checked_mul(2)
+            .expect("channel capacity is too large");
+        let buffer = (0..cap)
+            .map(|i| Slot {
+                stamp: AtomicUsize::new(i),
+                msg: UnsafeCell::new(MaybeUninit::uninit()),
+            })
+            .collect();
+        Array {
+            head: CachePadded::new(AtomicUsize::new(0)),
+            tail: CachePadded::new(AtomicUsize::new(0)),
+            buffer,
+            cap,
+            one_lap,
+            mark_bit,
+            senders: WaitList::new(),
+            receivers: WaitList::new(),
+        }
+    }
+
+    /// The position after `pos`.
+    #[inline]
+    fn next(&self, pos: usize) -> usize {
+        let index = pos & (self.mark_bit - 1);
+        if index + 1 < self.cap {
+            pos + 1
+        } else {
+            (pos & !(self.one_lap - 1)).wrapping_add(self.one_lap)
+        }
+    }
+
+    pub(crate) fn try_send(&self, msg: T) -> Result<(), TrySendError<T>> {
+        let mut backoff = Backoff::new();
+        // Relaxed: the slot's Acquire stamp load below is what orders us.
+        let mut tail = self.tail.load(Ordering::Relaxed);
+        loop {
+            if tail & self.mark_bit != 0 {
+                return Err(TrySendError::Closed(msg));
+            }
+            let slot = &self.buffer[tail & (self.mark_bit - 1)];
+            // Acquire: pairs with the receiver's Release stamp store, so its
+            // read of the slot is finished before we overwrite it.
+            let stamp = slot.stamp.load(Ordering::Acquire);
+            if stamp == tail {
+                // SeqCst: the index update the waiter lists' Dekker argument
+                // relies on (see `waitlist.rs`).
+                match self.tail.compare_exchange_weak(
+                    tail,
+                    self.next(tail),
+                    Ordering::SeqCst,
+                    Ordering::Relaxed,
+                ) {
+                    Ok(_) => {
+                        // SAFETY: the CAS reserved position `tail`; the stamp
+                        // says the slot is free for it, and no other thread
+                        // touches the slot until the stamp store below.
+                        unsafe { (*slot.msg.get()).write(msg) };
+                        // Release: publishes the value to the receiver's
+                        // Acquire stamp load.
+                        slot.stamp.store(tail + 1, Ordering::Release);
+                        self.receivers.notify_one();
+                        return Ok(());
+                    }
+                    Err(t) => {
+                        tail = t;
+                        backoff.spin();
+                    }
+                }
+            } else if stamp.wrapping_add(self.one_lap) == tail + 1 {
+                // The slot holds last lap's value: full, unless a receiver
+                // has already moved `head` on. SeqCst fence: orders our stamp
+                // load before the head load against the receivers' SeqCst
+                // CAS, so a full verdict is never stale.
+                fence(Ordering::SeqCst);
+                let head = self.head.load(Ordering::Relaxed);
+                if head.wrapping_add(self.one_lap) == tail {
+                    return Err(TrySendError::Full(msg));
+                }
+                backoff.spin();
+                tail = self.tail.load(Ordering::Relaxed);
+            } else {
+                // Another sender moved on, or a receiver is mid-read.
+                backoff.snooze();
+                tail = self.tail.load(Ordering::Relaxed);
+            }
+        }
+    }
+
+    pub(crate) fn try_recv(&self) -> Result<T, TryRecvError> {
+        let mut backoff = Backoff::new();
+        // Relaxed: the slot's Acquire stamp load below is what orders us.
+        let mut head = self.head.load(Ordering::Relaxed);
+        loop {
+            let slot = &self.buffer[head & (self.mark_bit - 1)];
+            // Acquire: pairs with the sender's Release stamp store, so the
+            // value is visible.
+            let stamp = slot.stamp.load(Ordering::Acquire);
+            if stamp == head + 1 {
+                // SeqCst: as in `try_send`.
+                match self.head.compare_exchange_weak(
+                    head,
+                    self.next(head),
+                    Ordering::SeqCst,
+                    Ordering::Relaxed,
+                ) {
+                    Ok(_) => {
+                        // SAFETY: the CAS reserved position `head`, whose
+                        // slot holds an initialized value (stamp `head + 1`);
+                        // we move it out exactly once, and the stamp store
+                        // below hands the now-empty slot to the next lap.
+                        let msg = unsafe { (*slot.msg.get()).assume_init_read() };
+                        // Release: our read is done before a sender reuses
+                        // the slot (pairs with its Acquire stamp load).
+                        slot.stamp
+                            .store(head.wrapping_add(self.one_lap), Ordering::Release);
+                        self.senders.notify_one();
+                        return Ok(msg);
+                    }
+                    Err(h) => {
+                        head = h;
+                        backoff.spin();
+                    }
+                }
+            } else if stamp == head {
+                // Nothing written here yet: empty, unless a sender has
+                // reserved the position and is writing. SeqCst fence: as in
+                // `try_send`'s full check.
+                fence(Ordering::SeqCst);
+                let tail = self.tail.load(Ordering::Relaxed);
+                if tail & !self.mark_bit == head {
+                    return Err(if tail & self.mark_bit != 0 {
+                        TryRecvError::Closed
+                    } else {
+                        TryRecvError::Empty
+                    });
+                }
+                backoff.snooze();
+                head = self.head.load(Ordering::Relaxed);
+            } else {
+                backoff.snooze();
+                head = self.head.load(Ordering::Relaxed);
+            }
+        }
+    }
+
+    pub(crate) fn send(&self, msg: T, deadline: Option<Instant>) -> Result<(), SendTimeoutError<T>> {
+        let mut slot = Some(msg);
+        let r = block(
+            &self.senders,
+            deadline,
+            || match self.try_send(slot.take().expect("value present")) {
+                Ok(()) => Attempt::Done(Ok(())),
+                Err(TrySendError::Closed(v)) => Attempt::Done(Err(SendTimeoutError::Closed(v))),
+                Err(TrySendError::Full(v)) => {
+                    slot = Some(v);
+                    Attempt::Retry
+                }
+            },
+            || self.is_send_ready(),
+        );
+        r.unwrap_or_else(|| Err(SendTimeoutError::Timeout(slot.take().expect("value present"))))
+    }
+
+    pub(crate) fn recv(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
+        block(
+            &self.receivers,
+            deadline,
+            || match self.try_recv() {
+                Ok(v) => Attempt::Done(Ok(v)),
+                Err(TryRecvError::Closed) => Attempt::Done(Err(RecvTimeoutError::Closed)),
+                Err(TryRecvError::Empty) => Attempt::Retry,
+            },
+            || self.is_recv_ready(),
+        )
+        .unwrap_or(Err(RecvTimeoutError::Timeout))
+    }
+
+    /// A send would not find the buffer full (or the channel is closed).
+    pub(crate) fn is_send_ready(&self) -> bool {
+        // SeqCst: the waiter's re-check in the Dekker pair of `waitlist.rs`.
+        let tail = self.tail.load(Ordering::SeqCst);
+        let head = self.head.load(Ordering::SeqCst);
+        tail & self.mark_bit != 0 || head.wrapping_add(self.one_lap) != tail & !self.mark_bit
+    }
+
+    /// A receive would find a value (or the channel is closed).
+    pub(crate) fn is_recv_ready(&self) -> bool {
+        // SeqCst: as in `is_send_ready`.
+        let head = self.head.load(Ordering::SeqCst);
+        let tail = self.tail.load(Ordering::SeqCst);
+        tail & self.mark_bit != 0 || tail & !self.mark_bit != head
+    }
+
+    pub(crate) fn register_send(&self, signal: &Arc<Signal>, case: usize) {
+        self.senders.register(signal, case);
+    }
+
+    pub(crate) fn unregister_send(&self, signal: &Arc<Signal>, case: usize) {
+        self.senders.unregister(signal, case);
+    }
+
+    pub(crate) fn register_recv(&self, signal: &Arc<Signal>, case: usize) {
+        self.receivers.register(signal, case);
+    }
+
+    pub(crate) fn unregister_recv(&self, signal: &Arc<Signal>, case: usize) {
+        self.receivers.unregister(signal, case);
+    }
+
+    /// Passes on a wake-up a cancelled future received but did not use.
+    pub(crate) fn forward_send(&self) {
+        self.senders.notify_one();
+    }
+
+    /// Passes on a wake-up a cancelled future received but did not use.
+    pub(crate) fn forward_recv(&self) {
+        self.receivers.notify_one();
+    }
+
+    /// Closes the channel; `false` if it was closed already.
+    pub(crate) fn close(&self) -> bool {
+        // SeqCst: an index update like any other, for the waiter lists.
+        let tail = self.tail.fetch_or(self.mark_bit, Ordering::SeqCst);
+        if tail & self.mark_bit != 0 {
+            return false;
+        }
+        self.senders.notify_all();
+        self.receivers.notify_all();
+        true
+    }
+
+    /// Drops every buffered value (the last receiver left). The channel is
+    /// closed first, so this ends.
+    pub(crate) fn discard_all(&self) {
+        loop {
+            match self.try_recv() {
+                Ok(v) => drop(v),
+                Err(TryRecvError::Closed) => return,
+                Err(TryRecvError::Empty) => unreachable!("discard_all on an open channel"),
+            }
+        }
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        // SeqCst: close is a SeqCst RMW; a plain load would do, SeqCst keeps
+        // `is_closed` ordered with the user's other SeqCst reads.
+        self.tail.load(Ordering::SeqCst) & self.mark_bit != 0
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        loop {
+            // SeqCst: a consistent snapshot of both indices: we retry until
+            // `tail` did not move while we read `head`.
+            let tail = self.tail.load(Ordering::SeqCst);
+            let head = self.head.load(Ordering::SeqCst);
+            if self.tail.load(Ordering::SeqCst) == tail {
+                let hix = head & (self.mark_bit - 1);
+                let tix = tail & (self.mark_bit - 1);
+                return if hix < tix {
+                    tix - hix
+                } else if hix > tix {
+                    self.cap - hix + tix
+                } else if tail & !self.mark_bit == head {
+                    0
+                } else {
+                    self.cap
+                };
+            }
+        }
+    }
+
+    pub(crate) fn capacity(&self) -> usize {
+        self.cap
+    }
+}
+
+impl<T> Drop for Array<T> {
+    fn drop(&mut self) {
+        // `&mut self`: every handle is gone, so no slot is reserved.
+        let mut head = self.head.load(Ordering::Relaxed);
+        let tail = self.tail.load(Ordering::Relaxed) & !self.mark_bit;
+        while head != tail {
+            let slot = &self.buffer[head & (self.mark_bit - 1)];
+            // SAFETY: positions in [head, tail) hold initialized values that
+            // nobody received (all reservations completed, see module docs).
+            unsafe { (*slot.msg.get()).assume_init_drop() };
+            head = self.next(head);
+        }
+    }
+}

@@ -1,0 +1,118 @@
+//! The channel flavors. The public handles (`channel.rs`) pick one per
+//! channel and dispatch to it through an enum; no flavor reaches into
+//! another.
+//!
+//! | flavor  | made by            | structure                                   |
+//! |---------|--------------------|---------------------------------------------|
+//! | `array` | `bounded(n)`, n > 0 | ring of stamped slots, lock-free            |
+//! | `list`  | `unbounded()`      | linked blocks of slots, lock-free           |
+//! | `zero`  | `bounded(0)`       | waiting senders and receivers under a lock  |
+//! | `at`    | `after(d)`         | one instant, no storage                     |
+//! | `tick`  | `tick(d)`          | the next due instant in one atomic          |
+//! | `never` | `never()`          | nothing                                     |
+//!
+//! Every flavor offers the same operations: `try_send`/`try_recv`, the
+//! blocking `send`/`recv` with an optional deadline, and for `select!` and
+//! futures `register_*`/`unregister_*`/`is_*_ready`, with which a wait is
+//! put on the flavor's waiter lists (`waitlist.rs`, `signal.rs`).
+
+pub(crate) mod array;
+pub(crate) mod at;
+pub(crate) mod list;
+pub(crate) mod never;
+pub(crate) mod tick;
+pub(crate) mod zero;
+
+use crate::primitives::{spin_budget, spin_hint, yield_now};
+
+/// Busy-waiting on the channel itself before registering as a waiter.
+///
+/// `spin` is for retrying a lost CAS (always short), `snooze` for waiting
+/// on another thread's progress (an in-flight write, a full buffer): bursts
+/// of `spin_loop` while the process may use several cores, then yields.
+pub(crate) struct Backoff {
+    step: u32,
+}
+
+impl Backoff {
+    pub(crate) fn new() -> Self {
+        Backoff { step: 0 }
+    }
+
+    /// After a lost CAS race.
+    #[inline]
+    pub(crate) fn spin(&mut self) {
+        for _ in 0..(1u32 << self.step.min(4)) {
+            spin_hint();
+        }
+        self.step += 1;
+    }
+
+    /// While waiting for another thread; yields once spinning is over.
+    #[inline]
+    pub(crate) fn snooze(&mut self) {
+        if self.step < spin_budget().min(7) {
+            for _ in 0..(1u32 << self.step) {
+                spin_hint();
+            }
+        } else {
+            yield_now();
+        }
+        self.step += 1;
+    }
+
+    /// Whether the caller has waited long enough to register and park.
+    #[inline]
+    pub(crate) fn is_completed(&self) -> bool {
+        self.step > spin_budget().min(7)
+    }
+}
+
+use crate::primitives::Instant;
+use crate::signal::{ABORTED, Signal};
+use crate::waitlist::WaitList;
+
+/// What a non-blocking attempt inside [`block`] found.
+pub(crate) enum Attempt<R> {
+    /// Finished (with a value or with a closed-channel error).
+    Done(R),
+    /// Not possible now; wait on the list and try again.
+    Retry,
+}
+
+/// The blocking loop of the lock-free flavors: try with backoff, then
+/// register on `list`, check `ready` once more (a counterpart that changed
+/// the channel before seeing the registration is caught here; see
+/// `waitlist.rs`), and sleep until claimed or `deadline`. Returns `None` when
+/// the deadline passed first.
+pub(crate) fn block<R>(
+    list: &WaitList,
+    deadline: Option<Instant>,
+    mut attempt: impl FnMut() -> Attempt<R>,
+    ready: impl Fn() -> bool,
+) -> Option<R> {
+    loop {
+        let mut backoff = Backoff::new();
+        loop {
+            if let Attempt::Done(r) = attempt() {
+                return Some(r);
+            }
+            if backoff.is_completed() {
+                break;
+            }
+            backoff.snooze();
+        }
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            return None;
+        }
+        Signal::with_thread(|signal| {
+            list.register(signal, 0);
+            if ready() {
+                signal.try_abort();
+            }
+            if signal.wait(deadline) == ABORTED {
+                list.unregister(signal, 0);
+            }
+        });
+    }
+}

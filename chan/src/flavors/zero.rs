@@ -1,0 +1,334 @@
+//! The unbuffered flavor (`bounded(0)`): a rendezvous of one sender and
+//! one receiver.
+//!
+//! # Structure
+//!
+//! No buffer: the value goes straight from a sender to a receiver. One
+//! lock guards the list of waiting senders, the list of waiting receivers
+//! and the `closed` flag. Every hand-over happens under that lock, so the
+//! flavor is a small state machine that can be checked by reading.
+//!
+//! A waiting **sender** always registers a *packet*, a slot holding its
+//! value (`Packet<T>`, on the blocked thread's stack or in the future's
+//! heap box). A waiting **receiver** is one of two kinds:
+//!
+//! - *committed* (a thread blocked in `recv`/`recv_timeout`): it registers
+//!   an empty packet, and a sender that claims it writes the value into
+//!   that packet. The receiver is done the moment it is claimed.
+//! - *wake-only* (a future, or a case of a `select!`): it registers no
+//!   packet. A sender that finds only such receivers registers its own
+//!   packet and claims one of them just to wake it; the woken receiver then
+//!   takes the value from the sender's packet itself. A future can be
+//!   dropped at any time, and a value must never be handed to a receiver
+//!   that goes away: that is why these receivers never get a value pushed
+//!   to them. A woken future that is dropped passes the wake-up on.
+//!
+//! # Hand-over under the lock
+//!
+//! Whoever completes a rendezvous moves the value between the packet and
+//! itself **first** and claims the counterpart's signal **second**; if the
+//! claim fails (the counterpart timed out or another case of its select
+//! won), it moves the value back. Both steps happen under the lock. So a
+//! waiter that sees itself claimed (Acquire) finds the transfer finished,
+//! and a waiter that withdrew first and then takes the lock finds its
+//! packet as it left it.
+//!
+//! The one kind of claim that moves no value is `close`: every waiter is
+//! claimed, senders find their value still in their packet (returned in the
+//! error) and committed receivers find their packet empty (`Closed`).
+//!
+//! Consequences (documented on `try_send`): a `try_send` succeeds only when
+//! a committed receiver is waiting; a `select!` send case or pending
+//! `recv_async` on the other side is woken instead and the value waits
+//! in the sender's packet until it comes.
+
+use core::marker::PhantomData;
+
+use hoare_sync::Mutex;
+
+use crate::err::{RecvTimeoutError, SendTimeoutError, TryRecvError, TrySendError};
+use crate::primitives::{Arc, Instant, UnsafeCell};
+use crate::signal::{ABORTED, Signal};
+use crate::waitlist::{Entry, Waiters};
+
+/// The slot a waiting sender's value, or a committed receiver's incoming
+/// value, sits in.
+pub(crate) type Packet<T> = UnsafeCell<Option<T>>;
+
+struct Inner {
+    senders: Waiters,
+    receivers: Waiters,
+    closed: bool,
+}
+
+/// An unbuffered channel.
+pub(crate) struct Zero<T> {
+    inner: Mutex<Inner>,
+    _marker: PhantomData<T>,
+}
+
+// SAFETY: values of type `T` move between threads through the packets, so
+// `T: Send` is required and sufficient; everything else is under the lock.
+unsafe impl<T: Send> Send for Zero<T> {}
+// SAFETY: as for `Send`.
+unsafe impl<T: Send> Sync for Zero<T> {}
+
+/// Takes the value out of a packet.
+///
+/// # Safety
+/// `p` points to a live `Packet<T>` and the caller holds the right to
+/// touch it: it is the packet's owner after its wait ended, or it holds the
+/// channel lock while the packet's entry is registered.
+unsafe fn take<T>(p: *mut ()) -> Option<T> {
+    // SAFETY: the caller's duty.
+    unsafe { (*(*(p as *const Packet<T>)).get()).take() }
+}
+
+/// Puts a value into a packet.
+///
+/// # Safety
+/// As for [`take`].
+unsafe fn put<T>(p: *mut (), v: T) {
+    // SAFETY: the caller's duty.
+    unsafe { *(*(p as *const Packet<T>)).get() = Some(v) };
+}
+
+impl<T> Zero<T> {
+    pub(crate) fn new() -> Self {
+        Zero {
+            inner: Mutex::new(Inner {
+                senders: Waiters::new(),
+                receivers: Waiters::new(),
+                closed: false,
+            }),
+            _marker: PhantomData,
+        }
+    }
+
+    /// Hands `msg` to a committed receiver, under the lock.
+    fn give(inner: &mut Inner, msg: T, skip: Option<&Arc<Signal>>) -> Result<Entry, T> {
+        let mut msg = Some(msg);
+        let claimed = inner.receivers.claim_with(skip, |e| {
+            if e.packet.is_null() {
+                return false;
+            }
+            // SAFETY: we hold the lock and the entry is registered, so its
+            // packet is alive and nobody else touches it.
+            unsafe { put(e.packet, msg.take().expect("value present")) };
+            if e.signal.try_claim(e.case) {
+                true
+            } else {
+                // SAFETY: as above; the receiver withdrew, take it back.
+                msg = unsafe { take(e.packet) };
+                false
+            }
+        });
+        match claimed {
+            Some(e) => Ok(e),
+            None => Err(msg.expect("value kept")),
+        }
+    }
+
+    /// Takes a value from a waiting sender, under the lock.
+    fn take_from_sender(inner: &mut Inner, skip: Option<&Arc<Signal>>) -> Option<(T, Entry)> {
+        let mut got = None;
+        let claimed = inner.senders.claim_with(skip, |e| {
+            // SAFETY: we hold the lock and the entry is registered, so its
+            // packet is alive, and a registered sender's packet is full.
+            let v = unsafe { take::<T>(e.packet) };
+            if e.signal.try_claim(e.case) {
+                got = v;
+                true
+            } else {
+                if let Some(v) = v {
+                    // SAFETY: as above; the sender withdrew, give it back.
+                    unsafe { put(e.packet, v) };
+                }
+                false
+            }
+        })?;
+        Some((got.expect("a waiting sender's packet is full"), claimed))
+    }
+
+    pub(crate) fn try_send(
+        &self,
+        msg: T,
+        skip: Option<&Arc<Signal>>,
+    ) -> Result<(), TrySendError<T>> {
+        let mut inner = self.inner.lock();
+        if inner.closed {
+            return Err(TrySendError::Closed(msg));
+        }
+        match Self::give(&mut inner, msg, skip) {
+            Ok(e) => {
+                drop(inner);
+                e.signal.wake();
+                Ok(())
+            }
+            Err(msg) => Err(TrySendError::Full(msg)),
+        }
+    }
+
+    pub(crate) fn try_recv(&self, skip: Option<&Arc<Signal>>) -> Result<T, TryRecvError> {
+        let mut inner = self.inner.lock();
+        if let Some((v, e)) = Self::take_from_sender(&mut inner, skip) {
+            drop(inner);
+            e.signal.wake();
+            return Ok(v);
+        }
+        if inner.closed {
+            Err(TryRecvError::Closed)
+        } else {
+            Err(TryRecvError::Empty)
+        }
+    }
+
+    pub(crate) fn send(&self, msg: T, deadline: Option<Instant>) -> Result<(), SendTimeoutError<T>> {
+        let mut inner = self.inner.lock();
+        if inner.closed {
+            return Err(SendTimeoutError::Closed(msg));
+        }
+        let msg = match Self::give(&mut inner, msg, None) {
+            Ok(e) => {
+                drop(inner);
+                e.signal.wake();
+                return Ok(());
+            }
+            Err(msg) => msg,
+        };
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            return Err(SendTimeoutError::Timeout(msg));
+        }
+        Signal::with_thread(|signal| {
+            let packet: Packet<T> = UnsafeCell::new(Some(msg));
+            let p: *mut () = (&packet as *const Packet<T>).cast_mut().cast();
+            inner.senders.register(signal, 0, p);
+            let woken = inner.receivers.claim(Some(signal), |e| e.packet.is_null());
+            drop(inner);
+            if let Some(e) = woken {
+                e.signal.wake();
+            }
+            if signal.wait(deadline) == ABORTED {
+                let mut inner = self.inner.lock();
+                inner.senders.unregister(signal, 0);
+                drop(inner);
+                // SAFETY: our entry is gone, so the packet is ours alone;
+                // nobody claimed us, so the value is still there.
+                let v = unsafe { take::<T>(p) }.expect("unclaimed sender keeps its value");
+                return Err(SendTimeoutError::Timeout(v));
+            }
+            // SAFETY: claimed: the claimer finished with the packet before
+            // its claim (module docs), so it is ours alone again.
+            match unsafe { take::<T>(p) } {
+                None => Ok(()),
+                Some(v) => Err(SendTimeoutError::Closed(v)),
+            }
+        })
+    }
+
+    pub(crate) fn recv(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
+        let mut inner = self.inner.lock();
+        if let Some((v, e)) = Self::take_from_sender(&mut inner, None) {
+            drop(inner);
+            e.signal.wake();
+            return Ok(v);
+        }
+        if inner.closed {
+            return Err(RecvTimeoutError::Closed);
+        }
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            return Err(RecvTimeoutError::Timeout);
+        }
+        Signal::with_thread(|signal| {
+            let packet: Packet<T> = UnsafeCell::new(None);
+            let p: *mut () = (&packet as *const Packet<T>).cast_mut().cast();
+            inner.receivers.register(signal, 0, p);
+            drop(inner);
+            if signal.wait(deadline) == ABORTED {
+                let mut inner = self.inner.lock();
+                inner.receivers.unregister(signal, 0);
+                return Err(RecvTimeoutError::Timeout);
+            }
+            // SAFETY: claimed: the claimer finished writing before its claim.
+            match unsafe { take::<T>(p) } {
+                Some(v) => Ok(v),
+                None => Err(RecvTimeoutError::Closed),
+            }
+        })
+    }
+
+    /// Registers a wake-only receiver (a future or a `select!` case).
+    pub(crate) fn register_recv(&self, signal: &Arc<Signal>, case: usize) {
+        let mut inner = self.inner.lock();
+        inner.receivers.register(signal, case, core::ptr::null_mut());
+    }
+
+    pub(crate) fn unregister_recv(&self, signal: &Arc<Signal>, case: usize) {
+        let mut inner = self.inner.lock();
+        inner.receivers.unregister(signal, case);
+    }
+
+    /// Registers a waiting sender whose value is in the packet `p` (a
+    /// `Packet<T>` that stays alive and in place until `unregister_send`
+    /// or a claim), and wakes one wake-only receiver to come and take it.
+    pub(crate) fn register_send(&self, signal: &Arc<Signal>, case: usize, p: *mut ()) {
+        let mut inner = self.inner.lock();
+        inner.senders.register(signal, case, p);
+        let woken = inner.receivers.claim(Some(signal), |e| e.packet.is_null());
+        drop(inner);
+        if let Some(e) = woken {
+            e.signal.wake();
+        }
+    }
+
+    /// Removes a waiting sender; its value is whatever its packet holds.
+    pub(crate) fn unregister_send(&self, signal: &Arc<Signal>, case: usize) {
+        let mut inner = self.inner.lock();
+        inner.senders.unregister(signal, case);
+    }
+
+    /// A receive by the wait `skip` would complete now.
+    pub(crate) fn is_recv_ready(&self, skip: Option<&Arc<Signal>>) -> bool {
+        let inner = self.inner.lock();
+        inner.closed || inner.senders.any(skip, |_| true)
+    }
+
+    /// A send by the wait `skip` would complete now.
+    pub(crate) fn is_send_ready(&self, skip: Option<&Arc<Signal>>) -> bool {
+        let inner = self.inner.lock();
+        inner.closed || inner.receivers.any(skip, |e| !e.packet.is_null())
+    }
+
+    /// A woken wake-only receiver went away: wake another one if a sender
+    /// still waits.
+    pub(crate) fn forward_recv(&self) {
+        let mut inner = self.inner.lock();
+        if inner.senders.is_empty() {
+            return;
+        }
+        let woken = inner.receivers.claim(None, |e| e.packet.is_null());
+        drop(inner);
+        if let Some(e) = woken {
+            e.signal.wake();
+        }
+    }
+
+    pub(crate) fn close(&self) -> bool {
+        let mut inner = self.inner.lock();
+        if inner.closed {
+            return false;
+        }
+        inner.closed = true;
+        let mut woken = inner.senders.claim_all();
+        woken.extend(inner.receivers.claim_all());
+        drop(inner);
+        for e in woken {
+            e.signal.wake();
+        }
+        true
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.inner.lock().closed
+    }
+}

@@ -1,0 +1,144 @@
+//! Go's channels for Rust: unbuffered, buffered and unbounded MPMC
+//! channels with `close`, `select!`, timers and cancellation contexts, for
+//! threads and for async code on any executor.
+//!
+//! # Channels
+//!
+//! | Go                     | hoare-chan                                   |
+//! |------------------------|----------------------------------------------|
+//! | `make(chan T)`         | [`bounded::<T>(0)`](bounded) (rendezvous)     |
+//! | `make(chan T, n)`      | [`bounded::<T>(n)`](bounded)                  |
+//! | (no equivalent)        | [`unbounded::<T>()`](unbounded)               |
+//! | `ch <- v`              | [`tx.send(v)`](Sender::send), [`tx.send_async(v).await`](Sender::send_async) |
+//! | `v, ok := <-ch`        | [`rx.recv()`](Receiver::recv), [`rx.recv_async().await`](Receiver::recv_async) |
+//! | `close(ch)`            | [`tx.close()`](Sender::close), or drop the last `Sender` |
+//! | `for v := range ch`    | `for v in &rx` / [`rx.iter()`](Receiver::iter) |
+//! | `len(ch)`, `cap(ch)`   | [`len`](Receiver::len), [`capacity`](Receiver::capacity) |
+//! | `select { ... }`       | [`select!`], [`select_async!`], [`Select`]    |
+//! | `time.After`, `time.Tick` | [`after`], [`tick`]                        |
+//! | a `nil` channel        | [`never`]                                     |
+//!
+//! Both handles are `Clone + Send + Sync`; any number of threads and tasks
+//! may send and receive on one channel at once, blocking, non-blocking
+//! (`try_*`), with a timeout (`*_timeout`, `*_deadline`) and async, in any
+//! mix.
+//!
+//! ```
+//! use hoare_chan::bounded;
+//! use std::thread;
+//!
+//! let (tx, rx) = bounded(0); // unbuffered: each send waits for a receiver
+//! let producer = thread::spawn(move || {
+//!     for i in 0..3 {
+//!         tx.send(i).unwrap();
+//!     }
+//!     // `tx` dropped: the channel closes and the loop below ends.
+//! });
+//! let got: Vec<i32> = rx.iter().collect();
+//! assert_eq!(got, [0, 1, 2]);
+//! producer.join().unwrap();
+//! ```
+//!
+//! # Closing loses nothing
+//!
+//! After a close, `send` fails and returns the value inside the error.
+//! Receivers first get every value still buffered, then `Err`. When the
+//! last `Receiver` is dropped the channel closes too: senders get their
+//! values back, and buffered values are dropped, each exactly once.
+//!
+//! ```
+//! let (tx, rx) = hoare_chan::bounded(2);
+//! tx.send("a").unwrap();
+//! tx.send("b").unwrap();
+//! assert!(tx.close());
+//! assert_eq!(tx.send("c").unwrap_err().into_inner(), "c");
+//! assert_eq!(rx.recv(), Ok("a"));
+//! assert_eq!(rx.recv(), Ok("b"));
+//! assert!(rx.recv().is_err());
+//! ```
+//!
+//! # Select
+//!
+//! [`select!`] waits on several operations and runs the first that can
+//! proceed; when several can, it picks one uniformly at random, like Go.
+//! A value is only ever taken by the case that runs.
+//!
+//! ```
+//! use hoare_chan::{after, select, unbounded};
+//! use std::time::Duration;
+//!
+//! let (tx, rx) = unbounded::<String>();
+//! let timeout = after(Duration::from_millis(10));
+//! tx.send("job".into()).unwrap();
+//! loop {
+//!     select! {
+//!         recv(rx) -> job => println!("got {}", job.unwrap()),
+//!         recv(timeout) -> _ => break,
+//!     }
+//! }
+//! ```
+//!
+//! # Async
+//!
+//! The `_async` methods, [`select_async!`] and [`Select::select_async`]
+//! return futures that need no particular runtime. They are cancel-safe:
+//! dropping a pending `recv_async` loses no value, and dropping a pending
+//! `send_async` either sent the value completely or not at all. With the
+//! `futures` feature (on by default), `Receiver` is a `Stream` and `Sender`
+//! a `Sink`.
+//!
+//! # Design decisions
+//!
+//! - A `send` case's value is evaluated before the select, as in Go; if
+//!   the case does not fire, the value is dropped with the select.
+//! - On an unbuffered channel, `try_send` succeeds only when a receiver is
+//!   blocked in a thread. An async receiver or a `select!` case is woken
+//!   instead and takes the value from a waiting sender, so that a future
+//!   that is dropped never holds a value it did not return.
+//! - Blocking waits spin briefly before they sleep when the process may
+//!   use more than one core (a partner on another core usually arrives in
+//!   well under a microsecond, a sleep and wake costs tens), and go
+//!   straight to sleep when it may use only one.
+//! - Timer channels ([`after`], [`tick`]) are never closed, as in Go.
+//!
+//! # Implementation
+//!
+//! One file per flavor under `flavors/` (a stamped ring for `bounded(n)`,
+//! linked blocks for `unbounded`, a lock-protected rendezvous for
+//! `bounded(0)`), each opening with its invariants; `signal.rs` and
+//! `waitlist.rs` hold the waiting machinery and `select.rs` the selection
+//! protocol. `SAFETY.md` at the repository root indexes every `unsafe`
+//! block and every ordering weaker than `SeqCst`.
+
+#![warn(missing_docs)]
+
+mod assertions;
+mod channel;
+mod counter;
+mod err;
+mod flavors;
+mod primitives;
+mod select;
+mod select_dyn;
+mod select_macro;
+mod signal;
+mod timer;
+mod waitlist;
+
+pub use channel::{
+    IntoIter, Iter, Receiver, Sender, TryIter, after, bounded, never, tick, unbounded,
+};
+pub use err::{
+    RecvError, RecvTimeoutError, SendError, SendTimeoutError, TryRecvError, TrySendError,
+};
+pub use select::{RecvFuture, SendFuture};
+pub use select_dyn::{Select, SelectedOperation};
+
+/// Internals the macros expand to. Not part of the API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::select::{
+        AsyncSelect, Case, Mode, Outcome, RecvCase, SendCase, run_blocking, take_if,
+    };
+    pub use crate::signal::Signal;
+}

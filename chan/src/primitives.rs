@@ -1,0 +1,198 @@
+//! The one place that names `std::sync::atomic`, `std::cell::UnsafeCell`,
+//! `std::thread` or `loom::*`.
+//!
+//! Every algorithm in this crate imports its atomics, cells, thread parking
+//! and spin hints from here, so building with `RUSTFLAGS="--cfg loom"` runs
+//! the very same code under the loom model checker.
+//!
+//! # Parking
+//!
+//! A blocked thread parks with [`park`] / [`park_until`] and is woken with
+//! [`Thread::unpark`]. Natively that is `std::thread`'s parker: one atomic
+//! swap to wake a thread that is not yet asleep, a futex wake otherwise, and
+//! a futex wait with a timeout for the deadline forms. Under loom, time does
+//! not exist: `park_until` parks like `park` and the models use no deadlines.
+//!
+//! # Spinning
+//!
+//! [`spin_budget`] says how long a waiter may busy-wait before it parks.
+//! Spinning only pays when the partner runs on another core at the same
+//! time, so the budget is zero when the process may use a single core
+//! (`taskset -c 0`), and under loom, where spinning only multiplies
+//! interleavings.
+
+#[cfg(not(loom))]
+use std::cell::UnsafeCell as StdUnsafeCell;
+#[cfg(not(loom))]
+pub(crate) use std::sync::Arc;
+#[cfg(not(loom))]
+pub(crate) use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering, fence};
+#[cfg(not(loom))]
+pub(crate) use std::thread::Thread;
+
+#[cfg(loom)]
+use loom::cell::UnsafeCell as StdUnsafeCell;
+#[cfg(loom)]
+pub(crate) use loom::sync::Arc;
+#[cfg(loom)]
+pub(crate) use loom::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering, fence};
+#[cfg(loom)]
+pub(crate) use loom::thread::Thread;
+
+pub(crate) use std::time::Instant;
+
+/// The calling thread's handle, for waking it later.
+#[inline]
+pub(crate) fn current_thread() -> Thread {
+    #[cfg(not(loom))]
+    {
+        std::thread::current()
+    }
+    #[cfg(loom)]
+    {
+        loom::thread::current()
+    }
+}
+
+/// Parks the calling thread until unparked; may return spuriously.
+#[inline]
+pub(crate) fn park() {
+    #[cfg(not(loom))]
+    std::thread::park();
+    #[cfg(loom)]
+    loom::thread::park();
+}
+
+/// Parks until unparked or until `deadline` passes; may return spuriously.
+#[inline]
+pub(crate) fn park_until(deadline: Instant) {
+    #[cfg(not(loom))]
+    {
+        let now = Instant::now();
+        if deadline > now {
+            std::thread::park_timeout(deadline - now);
+        }
+    }
+    #[cfg(loom)]
+    {
+        let _ = deadline;
+        loom::thread::park();
+    }
+}
+
+/// Sleeps the calling thread until `deadline` (timer flavors: nobody
+/// wakes them early).
+pub(crate) fn sleep_until(deadline: Instant) {
+    let now = Instant::now();
+    if deadline > now {
+        std::thread::sleep(deadline - now);
+    }
+}
+
+/// Spawns the named background thread of the async timer (`timer.rs`).
+pub(crate) fn spawn_background(name: &str, f: impl FnOnce() + Send + 'static) {
+    std::thread::Builder::new()
+        .name(name.into())
+        .spawn(f)
+        .expect("hoare-chan: cannot spawn the timer thread");
+}
+
+pub(crate) use std::sync::{Condvar as StdCondvar, Mutex as StdMutex};
+
+/// One iteration of a busy-wait loop.
+#[inline]
+pub(crate) fn spin_hint() {
+    #[cfg(not(loom))]
+    std::hint::spin_loop();
+    #[cfg(loom)]
+    loom::hint::spin_loop();
+}
+
+/// Gives the rest of the time slice to another thread.
+#[inline]
+pub(crate) fn yield_now() {
+    #[cfg(not(loom))]
+    std::thread::yield_now();
+    #[cfg(loom)]
+    loom::thread::yield_now();
+}
+
+/// How many rounds of [`spin_hint`] bursts a waiter may spend before it
+/// parks: 0 when only one core is usable (a spinning waiter would only keep
+/// its partner off the core) and under loom.
+#[cfg(not(loom))]
+pub(crate) fn spin_budget() -> u32 {
+    use std::sync::atomic::AtomicU32;
+    const UNKNOWN: u32 = u32::MAX;
+    static BUDGET: AtomicU32 = AtomicU32::new(UNKNOWN);
+    // Relaxed: the value is a hint computed the same way by every thread.
+    let b = BUDGET.load(std::sync::atomic::Ordering::Relaxed);
+    if b != UNKNOWN {
+        return b;
+    }
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let b = if cores > 1 { 64 } else { 0 };
+    BUDGET.store(b, std::sync::atomic::Ordering::Relaxed);
+    b
+}
+
+#[cfg(loom)]
+pub(crate) fn spin_budget() -> u32 {
+    0
+}
+
+/// A cheap per-thread pseudo-random number (xorshift), for `select!`'s
+/// uniform choice among ready cases. Not a synchronization point, so it is
+/// `std`'s thread-local even under loom.
+pub(crate) fn random_below(n: usize) -> usize {
+    use std::cell::Cell;
+    std::thread_local! {
+        static STATE: Cell<u64> = Cell::new({
+            // Seed from the address of a thread-local and a counter so
+            // threads differ; quality needs are modest (a fair coin).
+            static SEED: std::sync::atomic::AtomicU64 =
+                std::sync::atomic::AtomicU64::new(0x9E37_79B9_7F4A_7C15);
+            // Relaxed: only distinctness matters.
+            SEED.fetch_add(0x9E37_79B9_7F4A_7C15, std::sync::atomic::Ordering::Relaxed) | 1
+        });
+    }
+    STATE.with(|s| {
+        let mut x = s.get();
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        s.set(x);
+        // Multiply-shift maps to [0, n) without modulo bias worth noting.
+        ((u128::from(x) * n as u128) >> 64) as usize
+    })
+}
+
+/// An `UnsafeCell` whose accesses loom can see (as in hoare-sync).
+#[derive(Debug)]
+pub(crate) struct UnsafeCell<T: ?Sized>(StdUnsafeCell<T>);
+
+impl<T> UnsafeCell<T> {
+    #[cfg(not(loom))]
+    pub(crate) const fn new(value: T) -> Self {
+        UnsafeCell(StdUnsafeCell::new(value))
+    }
+
+    #[cfg(loom)]
+    pub(crate) fn new(value: T) -> Self {
+        UnsafeCell(StdUnsafeCell::new(value))
+    }
+}
+
+impl<T: ?Sized> UnsafeCell<T> {
+    /// The pointer for a write (or a read that is exclusive anyway).
+    #[cfg(not(loom))]
+    #[inline]
+    pub(crate) fn get(&self) -> *mut T {
+        self.0.get()
+    }
+
+    #[cfg(loom)]
+    pub(crate) fn get(&self) -> *mut T {
+        self.0.with_mut(|p| p)
+    }
+}

@@ -1,0 +1,773 @@
+//! The selection protocol behind `select!`, `select_async!`, [`Select`]
+//! and the async futures.
+//!
+//! # Cases
+//!
+//! A *case* is one operation a select may perform: a receive on a
+//! receiver or a send of a given value on a sender ([`RecvCase`],
+//! [`SendCase`]). The protocol sees cases only through the object-safe
+//! [`Case`] trait, so one select mixes channels of any payload types.
+//!
+//! # One round
+//!
+//! 1. **Try.** Visit the cases in a fresh uniformly random order (a
+//!    Fisher–Yates shuffle, as Go's `pollorder`) and attempt each without
+//!    blocking. The first that completes fires. A random order makes the
+//!    choice uniform among the ready cases, and a case only ever consumes a
+//!    value when it fires: a receive that takes a value *is* the firing.
+//! 2. **Register.** Otherwise put one entry per case, all sharing one
+//!    [`Signal`], on the channels' waiter lists, then check every case
+//!    again (a counterpart that acted before seeing the entry is caught
+//!    here) and withdraw if one is ready.
+//! 3. **Wait** until a counterpart claims the signal for some case `i`,
+//!    or the deadline (of `default(timeout)` or of a timer channel)
+//!    passes. A signal is claimed once (`signal.rs`), so one case wins.
+//! 4. **Unregister** every entry. If case `i` was an unbuffered send
+//!    whose value a receiver took, it has fired. Otherwise go back to 1:
+//!    for the other flavors a claim means "case `i` may be ready now".
+//!
+//! A claim is a wake-up meant for one waiter. When a select that was
+//! claimed for case `i` then fires another case (or is dropped, for a
+//! future), it passes the wake-up on to the next waiter of case `i`'s
+//! channel (`Case::forward`), so a value never sits in a channel while
+//! its receivers sleep.
+
+use core::future::Future;
+use core::pin::Pin;
+use core::task::{Context, Poll};
+
+use crate::channel::{Receiver, ReceiverFlavor, Sender, SenderFlavor};
+use crate::err::{RecvError, SendError, TryRecvError, TrySendError};
+use crate::flavors::zero::Packet;
+use crate::primitives::{Arc, Instant, UnsafeCell, random_below};
+use crate::signal::{ABORTED, SELECTED, Signal, WAITING};
+use crate::timer::Sleep;
+
+/// One operation of a select, as the protocol sees it.
+///
+/// Implemented by [`RecvCase`] and [`SendCase`]; public only for the
+/// `select!` macros.
+#[doc(hidden)]
+pub trait Case {
+    /// Attempts the operation without blocking; `true` if it completed
+    /// (the outcome is stored in the case).
+    fn try_fire(&mut self) -> bool;
+    /// Puts an entry for case `index` of `signal`'s wait on the channel.
+    fn register(&mut self, signal: &Arc<Signal>, index: usize);
+    /// Removes the entry, if registered.
+    fn unregister(&mut self);
+    /// Whether the operation would complete now (the check after
+    /// registering).
+    fn is_ready(&self) -> bool;
+    /// After `unregister`: whether a claim already completed the
+    /// operation (an unbuffered send whose value was taken).
+    fn completed_by_claim(&self) -> bool;
+    /// The instant at which the case becomes ready by itself (timers).
+    fn due(&self) -> Option<Instant>;
+    /// Passes on a wake-up this case received and did not use.
+    fn forward(&self);
+}
+
+/// Where a case is registered.
+struct Registration {
+    signal: Arc<Signal>,
+    index: usize,
+}
+
+impl Registration {
+    /// The claim this case got, if its signal was claimed for it.
+    fn claimed_for_me(&self) -> bool {
+        self.signal.state() == SELECTED + self.index
+    }
+}
+
+/// A receive case.
+#[doc(hidden)]
+pub struct RecvCase<'a, T> {
+    rx: &'a Receiver<T>,
+    result: Option<Result<T, RecvError>>,
+    reg: Option<Registration>,
+}
+
+impl<'a, T> RecvCase<'a, T> {
+    /// A receive on `rx`.
+    pub fn new(rx: &'a Receiver<T>) -> Self {
+        RecvCase {
+            rx,
+            result: None,
+            reg: None,
+        }
+    }
+
+    /// The outcome, once fired.
+    pub fn into_result(mut self) -> Result<T, RecvError> {
+        self.result.take().expect("the case fired")
+    }
+
+    fn take_result(&mut self) -> Option<Result<T, RecvError>> {
+        self.result.take()
+    }
+
+    pub(crate) fn take_result_pub(&mut self) -> Option<Result<T, RecvError>> {
+        self.take_result()
+    }
+}
+
+impl<T> Case for RecvCase<'_, T> {
+    fn try_fire(&mut self) -> bool {
+        let skip = self.reg.as_ref().map(|r| &r.signal);
+        let r = match &self.rx.flavor {
+            ReceiverFlavor::Zero(c) => c.try_recv(skip),
+            _ => self.rx.try_recv(),
+        };
+        match r {
+            Ok(v) => self.result = Some(Ok(v)),
+            Err(TryRecvError::Closed) => self.result = Some(Err(RecvError)),
+            Err(TryRecvError::Empty) => return false,
+        }
+        true
+    }
+
+    fn register(&mut self, signal: &Arc<Signal>, index: usize) {
+        match &self.rx.flavor {
+            ReceiverFlavor::Array(c) => c.register_recv(signal, index),
+            ReceiverFlavor::List(c) => c.register_recv(signal, index),
+            ReceiverFlavor::Zero(c) => c.register_recv(signal, index),
+            _ => {}
+        }
+        self.reg = Some(Registration {
+            signal: signal.clone(),
+            index,
+        });
+    }
+
+    fn unregister(&mut self) {
+        if let Some(r) = self.reg.take() {
+            match &self.rx.flavor {
+                ReceiverFlavor::Array(c) => c.unregister_recv(&r.signal, r.index),
+                ReceiverFlavor::List(c) => c.unregister_recv(&r.signal, r.index),
+                ReceiverFlavor::Zero(c) => c.unregister_recv(&r.signal, r.index),
+                _ => {}
+            }
+        }
+    }
+
+    fn is_ready(&self) -> bool {
+        match &self.rx.flavor {
+            ReceiverFlavor::Array(c) => c.is_recv_ready(),
+            ReceiverFlavor::List(c) => c.is_recv_ready(),
+            ReceiverFlavor::Zero(c) => c.is_recv_ready(self.reg.as_ref().map(|r| &r.signal)),
+            ReceiverFlavor::At(c, _) => c.is_ready(),
+            ReceiverFlavor::Tick(c, _) => c.is_ready(),
+            ReceiverFlavor::Never => false,
+        }
+    }
+
+    fn completed_by_claim(&self) -> bool {
+        false
+    }
+
+    fn due(&self) -> Option<Instant> {
+        match &self.rx.flavor {
+            ReceiverFlavor::At(c, _) => c.next_due(),
+            ReceiverFlavor::Tick(c, _) => Some(c.next_due()),
+            _ => None,
+        }
+    }
+
+    fn forward(&self) {
+        match &self.rx.flavor {
+            ReceiverFlavor::Array(c) => c.forward_recv(),
+            ReceiverFlavor::List(c) => c.forward_recv(),
+            ReceiverFlavor::Zero(c) => c.forward_recv(),
+            _ => {}
+        }
+    }
+}
+
+impl<T> Drop for RecvCase<'_, T> {
+    fn drop(&mut self) {
+        drop_registered(self);
+    }
+}
+
+/// Withdraws a case that is dropped while registered (a cancelled future):
+/// abort the wait, remove the entry, and pass on a claim that came for it.
+fn drop_registered(case: &mut dyn RegisteredCase) {
+    let Some(claimed) = case.registration().map(|r| {
+        r.signal.try_abort();
+        r.claimed_for_me()
+    }) else {
+        return;
+    };
+    case.unregister_dyn();
+    if claimed && !case.completed_dyn() {
+        case.forward_dyn();
+    }
+}
+
+/// Access to a case's registration for [`drop_registered`].
+trait RegisteredCase {
+    fn registration(&self) -> Option<&Registration>;
+    fn unregister_dyn(&mut self);
+    fn completed_dyn(&self) -> bool;
+    fn forward_dyn(&self);
+}
+
+impl<T> RegisteredCase for RecvCase<'_, T> {
+    fn registration(&self) -> Option<&Registration> {
+        self.reg.as_ref()
+    }
+    fn unregister_dyn(&mut self) {
+        self.unregister();
+    }
+    fn completed_dyn(&self) -> bool {
+        self.completed_by_claim()
+    }
+    fn forward_dyn(&self) {
+        self.forward();
+    }
+}
+
+/// A send case. The value is given up front (Go evaluates a send case's
+/// value before selecting); if the case does not fire, the value stays in
+/// the case and is dropped with it (or given back by [`Select`]).
+#[doc(hidden)]
+pub struct SendCase<'a, T> {
+    tx: &'a Sender<T>,
+    msg: Option<T>,
+    /// Unbuffered flavor: the value waits here while registered (boxed so
+    /// the case itself may move).
+    packet: Option<Box<Packet<T>>>,
+    result: Option<Result<(), SendError<T>>>,
+    reg: Option<Registration>,
+}
+
+impl<'a, T> SendCase<'a, T> {
+    /// A send of `msg` on `tx`.
+    pub fn new(tx: &'a Sender<T>, msg: T) -> Self {
+        SendCase {
+            tx,
+            msg: Some(msg),
+            packet: None,
+            result: None,
+            reg: None,
+        }
+    }
+
+    /// The outcome, once fired.
+    pub fn into_result(mut self) -> Result<(), SendError<T>> {
+        self.result.take().expect("the case fired")
+    }
+
+    fn take_result(&mut self) -> Option<Result<(), SendError<T>>> {
+        self.result.take()
+    }
+
+    /// The value, if the case did not fire.
+    pub(crate) fn take_value_pub(&mut self) -> Option<T> {
+        self.msg.take()
+    }
+
+    pub(crate) fn take_result_pub(&mut self) -> Option<Result<(), SendError<T>>> {
+        self.take_result()
+    }
+}
+
+impl<T> Case for SendCase<'_, T> {
+    fn try_fire(&mut self) -> bool {
+        let Some(v) = self.msg.take() else {
+            return self.result.is_some();
+        };
+        let r = match &self.tx.flavor {
+            SenderFlavor::Zero(c) => c.try_send(v, self.reg.as_ref().map(|r| &r.signal)),
+            _ => self.tx.try_send(v),
+        };
+        match r {
+            Ok(()) => self.result = Some(Ok(())),
+            Err(TrySendError::Closed(v)) => self.result = Some(Err(SendError(v))),
+            Err(TrySendError::Full(v)) => {
+                self.msg = Some(v);
+                return false;
+            }
+        }
+        true
+    }
+
+    fn register(&mut self, signal: &Arc<Signal>, index: usize) {
+        match &self.tx.flavor {
+            SenderFlavor::Array(c) => c.register_send(signal, index),
+            SenderFlavor::List(_) => {}
+            SenderFlavor::Zero(c) => {
+                if let Some(v) = self.msg.take() {
+                    let packet = Box::new(UnsafeCell::new(Some(v)));
+                    let p: *mut () = (&*packet as *const Packet<T>).cast_mut().cast();
+                    self.packet = Some(packet);
+                    c.register_send(signal, index, p);
+                }
+            }
+        }
+        self.reg = Some(Registration {
+            signal: signal.clone(),
+            index,
+        });
+    }
+
+    fn unregister(&mut self) {
+        let Some(r) = self.reg.take() else { return };
+        match &self.tx.flavor {
+            SenderFlavor::Array(c) => c.unregister_send(&r.signal, r.index),
+            SenderFlavor::List(_) => {}
+            SenderFlavor::Zero(c) => {
+                c.unregister_send(&r.signal, r.index);
+                if let Some(packet) = self.packet.take() {
+                    // SAFETY: the entry is gone (removed just now under the
+                    // channel lock, or by its claimer), so nobody else
+                    // touches the packet.
+                    match unsafe { (*packet.get()).take() } {
+                        Some(v) => self.msg = Some(v),
+                        // Only a receiver that claimed us for this case
+                        // empties the packet (`flavors/zero.rs`).
+                        None => self.result = Some(Ok(())),
+                    }
+                }
+            }
+        }
+    }
+
+    fn is_ready(&self) -> bool {
+        match &self.tx.flavor {
+            SenderFlavor::Array(c) => c.is_send_ready(),
+            SenderFlavor::List(_) => true,
+            SenderFlavor::Zero(c) => c.is_send_ready(self.reg.as_ref().map(|r| &r.signal)),
+        }
+    }
+
+    fn completed_by_claim(&self) -> bool {
+        self.result.is_some()
+    }
+
+    fn due(&self) -> Option<Instant> {
+        None
+    }
+
+    fn forward(&self) {
+        if let SenderFlavor::Array(c) = &self.tx.flavor {
+            c.forward_send();
+        }
+    }
+}
+
+impl<T> RegisteredCase for SendCase<'_, T> {
+    fn registration(&self) -> Option<&Registration> {
+        self.reg.as_ref()
+    }
+    fn unregister_dyn(&mut self) {
+        self.unregister();
+    }
+    fn completed_dyn(&self) -> bool {
+        self.completed_by_claim()
+    }
+    fn forward_dyn(&self) {
+        self.forward();
+    }
+}
+
+impl<T> Drop for SendCase<'_, T> {
+    fn drop(&mut self) {
+        drop_registered(self);
+    }
+}
+
+/// How long a select may wait.
+#[derive(Clone, Copy, Debug)]
+#[doc(hidden)]
+pub enum Mode {
+    /// Until a case fires.
+    Block,
+    /// Not at all (`default =>`).
+    NonBlocking,
+    /// Until the instant (`default(timeout) =>`).
+    Deadline(Option<Instant>),
+}
+
+impl Mode {
+    /// `default(timeout)`.
+    pub fn timeout(d: core::time::Duration) -> Self {
+        Mode::Deadline(Instant::now().checked_add(d))
+    }
+
+    fn deadline(self) -> Option<Instant> {
+        match self {
+            Mode::Deadline(d) => d,
+            _ => None,
+        }
+    }
+}
+
+/// A random visiting order of `n` cases.
+struct Order {
+    small: [u16; 32],
+    large: Vec<usize>,
+    n: usize,
+}
+
+impl Order {
+    fn new(n: usize) -> Self {
+        let mut o = Order {
+            small: [0; 32],
+            large: Vec::new(),
+            n,
+        };
+        if n > 32 {
+            o.large = (0..n).collect();
+        } else {
+            for (i, s) in o.small.iter_mut().enumerate().take(n) {
+                *s = i as u16;
+            }
+        }
+        o
+    }
+
+    fn shuffle(&mut self) {
+        for i in (1..self.n).rev() {
+            let j = random_below(i + 1);
+            if self.n > 32 {
+                self.large.swap(i, j);
+            } else {
+                self.small.swap(i, j);
+            }
+        }
+    }
+
+    fn get(&self, k: usize) -> usize {
+        if self.n > 32 {
+            self.large[k]
+        } else {
+            usize::from(self.small[k])
+        }
+    }
+}
+
+/// Step 1 of a round: try every case in random order.
+fn try_all(cases: &mut [&mut dyn Case], order: &mut Order) -> Option<usize> {
+    order.shuffle();
+    (0..cases.len())
+        .map(|k| order.get(k))
+        .find(|&i| cases[i].try_fire())
+}
+
+/// The earliest of `deadline` and the cases' timer instants.
+fn earliest(cases: &[&mut dyn Case], deadline: Option<Instant>) -> Option<Instant> {
+    cases
+        .iter()
+        .filter_map(|c| c.due())
+        .chain(deadline)
+        .min()
+}
+
+/// Fires the case picked in `fired`, passing on a claim that came for
+/// another case.
+fn settle(cases: &[&mut dyn Case], fired: usize, claimed: Option<usize>) -> usize {
+    if let Some(c) = claimed.filter(|&c| c != fired) {
+        cases[c].forward();
+    }
+    fired
+}
+
+/// Runs a blocking select; returns the fired case, or `None` for the
+/// default (non-blocking mode, or the deadline passed).
+#[doc(hidden)]
+pub fn run_blocking(cases: &mut [&mut dyn Case], mode: Mode) -> Option<usize> {
+    let mut order = Order::new(cases.len());
+    let mut claimed = None;
+    loop {
+        if let Some(i) = try_all(cases, &mut order) {
+            return Some(settle(cases, i, claimed));
+        }
+        if let Some(c) = claimed.take() {
+            // The claimed case is not ready any more: somebody else used
+            // the wake-up's cause. Nothing to pass on.
+            let _ = c;
+        }
+        let deadline = match mode {
+            Mode::NonBlocking => return None,
+            Mode::Block => None,
+            Mode::Deadline(d) => d,
+        };
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            return None;
+        }
+        let outcome = Signal::with_thread(|signal| {
+            for k in 0..cases.len() {
+                cases[order.get(k)].register(signal, order.get(k));
+            }
+            if cases.iter().any(|c| c.is_ready()) {
+                signal.try_abort();
+            }
+            let state = signal.wait(earliest(cases, deadline));
+            for c in cases.iter_mut() {
+                c.unregister();
+            }
+            state
+        });
+        if outcome >= SELECTED {
+            let i = outcome - SELECTED;
+            if cases[i].completed_by_claim() {
+                return Some(i);
+            }
+            claimed = Some(i);
+        }
+    }
+}
+
+/// The state of an async select between polls.
+#[doc(hidden)]
+pub struct AsyncSelect {
+    mode: Mode,
+    signal: Option<Arc<Signal>>,
+    registered: bool,
+    sleep: Option<Sleep>,
+    order: Option<Order>,
+}
+
+impl AsyncSelect {
+    /// A select that will run in `mode`.
+    pub fn new(mode: Mode) -> Self {
+        AsyncSelect {
+            mode,
+            signal: None,
+            registered: false,
+            sleep: None,
+            order: None,
+        }
+    }
+
+    /// One poll of the select over `cases` (the same cases, in the same
+    /// order, at every poll). `Ready(None)` is the default.
+    pub fn poll(&mut self, cases: &mut [&mut dyn Case], cx: &mut Context<'_>) -> Poll<Option<usize>> {
+        let mut claimed = None;
+        if self.registered {
+            let signal = self.signal.as_ref().expect("registered");
+            let mut state = signal.state();
+            if state == WAITING {
+                signal.set_waker(cx.waker());
+                state = signal.state();
+            }
+            if state == WAITING {
+                let due = earliest(cases, self.mode.deadline());
+                match due {
+                    Some(at) if Instant::now() >= at => state = signal.try_abort(),
+                    Some(at) => {
+                        if self.sleep.as_ref().is_none_or(|s| s.at() != at) {
+                            self.sleep = Some(Sleep::new(at));
+                        }
+                        if self.sleep.as_mut().expect("set").poll(cx).is_ready() {
+                            state = signal.try_abort();
+                        } else {
+                            return Poll::Pending;
+                        }
+                    }
+                    None => return Poll::Pending,
+                }
+            }
+            for c in cases.iter_mut() {
+                c.unregister();
+            }
+            self.registered = false;
+            if state >= SELECTED {
+                let i = state - SELECTED;
+                if cases[i].completed_by_claim() {
+                    return Poll::Ready(Some(i));
+                }
+                claimed = Some(i);
+            }
+            debug_assert!(state != WAITING);
+        }
+        let order = self.order.get_or_insert_with(|| Order::new(cases.len()));
+        loop {
+            if let Some(i) = try_all(cases, order) {
+                return Poll::Ready(Some(settle(cases, i, claimed)));
+            }
+            claimed = None;
+            let deadline = match self.mode {
+                Mode::NonBlocking => return Poll::Ready(None),
+                Mode::Block => None,
+                Mode::Deadline(d) => d,
+            };
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                return Poll::Ready(None);
+            }
+            let signal = match &self.signal {
+                Some(s) => {
+                    // Every entry is gone (invariant 2 of `signal.rs`), so
+                    // the signal can start a new wait.
+                    s.reset();
+                    s.set_waker(cx.waker());
+                    s.clone()
+                }
+                None => {
+                    let s = Signal::for_task(cx.waker());
+                    self.signal = Some(s.clone());
+                    s
+                }
+            };
+            for k in 0..cases.len() {
+                cases[order.get(k)].register(&signal, order.get(k));
+            }
+            if cases.iter().any(|c| c.is_ready()) {
+                let state = signal.try_abort();
+                for c in cases.iter_mut() {
+                    c.unregister();
+                }
+                if state >= SELECTED {
+                    let i = state - SELECTED;
+                    if cases[i].completed_by_claim() {
+                        return Poll::Ready(Some(i));
+                    }
+                    claimed = Some(i);
+                }
+                continue;
+            }
+            self.registered = true;
+            if let Some(at) = earliest(cases, deadline) {
+                let mut sleep = Sleep::new(at);
+                if sleep.poll(cx).is_ready() {
+                    // Due already: go round once more.
+                    self.registered = false;
+                    let state = signal.try_abort();
+                    for c in cases.iter_mut() {
+                        c.unregister();
+                    }
+                    if state >= SELECTED {
+                        let i = state - SELECTED;
+                        if cases[i].completed_by_claim() {
+                            return Poll::Ready(Some(i));
+                        }
+                        claimed = Some(i);
+                    }
+                    continue;
+                }
+                self.sleep = Some(sleep);
+            }
+            let _ = ABORTED;
+            return Poll::Pending;
+        }
+    }
+}
+
+impl core::fmt::Debug for AsyncSelect {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("AsyncSelect")
+            .field("mode", &self.mode)
+            .field("registered", &self.registered)
+            .finish()
+    }
+}
+
+/// The future of [`Receiver::recv_async`].
+#[must_use = "futures do nothing unless polled"]
+pub struct RecvFuture<'a, T> {
+    case: RecvCase<'a, T>,
+    select: AsyncSelect,
+}
+
+impl<'a, T> RecvFuture<'a, T> {
+    pub(crate) fn new(case: RecvCase<'a, T>) -> Self {
+        RecvFuture {
+            case,
+            select: AsyncSelect::new(Mode::Block),
+        }
+    }
+}
+
+// The future is never self-referential (an unbuffered send's value is
+// boxed), so it may move between polls.
+impl<T> Unpin for RecvFuture<'_, T> {}
+
+impl<T> Future for RecvFuture<'_, T> {
+    type Output = Result<T, RecvError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        match this.select.poll(&mut [&mut this.case], cx) {
+            Poll::Ready(_) => Poll::Ready(this.case.take_result().expect("the case fired")),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl<T> core::fmt::Debug for RecvFuture<'_, T> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("RecvFuture")
+    }
+}
+
+/// The future of [`Sender::send_async`].
+#[must_use = "futures do nothing unless polled"]
+pub struct SendFuture<'a, T> {
+    case: SendCase<'a, T>,
+    select: AsyncSelect,
+}
+
+impl<'a, T> SendFuture<'a, T> {
+    pub(crate) fn new(case: SendCase<'a, T>) -> Self {
+        SendFuture {
+            case,
+            select: AsyncSelect::new(Mode::Block),
+        }
+    }
+}
+
+// As for `RecvFuture`.
+impl<T> Unpin for SendFuture<'_, T> {}
+
+impl<T> Future for SendFuture<'_, T> {
+    type Output = Result<(), SendError<T>>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        match this.select.poll(&mut [&mut this.case], cx) {
+            Poll::Ready(_) => Poll::Ready(this.case.take_result().expect("the case fired")),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl<T> core::fmt::Debug for SendFuture<'_, T> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("SendFuture")
+    }
+}
+
+/// A case's outcome, for `select!` to hand to the fired arm.
+#[doc(hidden)]
+pub trait Outcome {
+    /// `Result<T, RecvError>` or `Result<(), SendError<T>>`.
+    type Output;
+    /// The outcome of a fired case.
+    fn into_outcome(self) -> Self::Output;
+}
+
+impl<T> Outcome for RecvCase<'_, T> {
+    type Output = Result<T, RecvError>;
+    fn into_outcome(self) -> Self::Output {
+        self.into_result()
+    }
+}
+
+impl<T> Outcome for SendCase<'_, T> {
+    type Output = Result<(), SendError<T>>;
+    fn into_outcome(self) -> Self::Output {
+        self.into_result()
+    }
+}
+
+/// For `select!`: consumes case number `*k` (counting up) and returns its
+/// outcome if it is the one that fired.
+#[doc(hidden)]
+pub fn take_if<C: Outcome>(k: &mut usize, fired: Option<usize>, case: C) -> Option<C::Output> {
+    let mine = fired == Some(*k);
+    *k += 1;
+    mine.then(|| case.into_outcome())
+}

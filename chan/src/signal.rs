@@ -1,0 +1,273 @@
+//! [`Signal`]: the claim word of one pending wait.
+//!
+//! Every wait on a channel — a thread blocked in `send`/`recv`, a blocking
+//! `select!`, a pending future — owns one `Signal` in an [`Arc`] and puts
+//! one entry per channel it waits on into that channel's waiter list
+//! (`waitlist.rs`). A `select!` over four channels has four entries and one
+//! signal. The signal's `state` word decides, by a single compare-and-swap,
+//! which of the racing parties gets the waiter:
+//!
+//! | state            | meaning                                                |
+//! |------------------|--------------------------------------------------------|
+//! | `WAITING`        | registered, nobody has claimed it                      |
+//! | `ABORTED`        | the waiter withdrew (deadline, or it found a ready case itself) |
+//! | `SELECTED + i`   | a counterpart claimed case `i` of this wait            |
+//!
+//! Invariants:
+//!
+//! 1. `state` leaves `WAITING` exactly once per wait, by a CAS. So exactly
+//!    one case of a select fires, and a deadline and a counterpart can never
+//!    both win: whoever's CAS succeeds decides.
+//! 2. A counterpart claims a signal only while holding the lock of the list
+//!    the entry sits in, and the waiter removes its entries under those
+//!    locks before it finishes. So once a wait is over no one can claim its
+//!    signal any more, and the per-thread signal can be reused by the next
+//!    wait after a `reset`. (A late `wake` from a claimer that already
+//!    released the lock is a spurious wake-up, which every wait tolerates.)
+//! 3. Waking (unpark, `Waker::wake`) happens after the list lock is
+//!    released, so no user waker runs under a channel lock.
+//!
+//! What a claim *means* is the flavor's business: for the buffered and
+//! unbounded flavors it means "your case may be ready now, try it again";
+//! for the unbuffered flavor a claimed thread waiter also has its value
+//! handed over through the entry's packet (`flavors/zero.rs`).
+//!
+//! # Blocking waits spin, then park
+//!
+//! A blocked thread first watches its `state` for a while ([`spin_budget`]
+//! rounds of growing `spin_loop` bursts, then two `yield`s), since a
+//! counterpart running on another core usually arrives within a few hundred
+//! nanoseconds, far less than a futex sleep and wake (~30 µs here). Then it
+//! parks. Spinning is off when one core is usable.
+
+use core::task::Waker;
+
+use hoare_sync::Mutex;
+
+use crate::primitives::{
+    Arc, AtomicUsize, Instant, Ordering, Thread, current_thread, park, park_until, spin_budget,
+    spin_hint, yield_now,
+};
+
+/// Nobody has claimed the wait yet.
+pub(crate) const WAITING: usize = 0;
+/// The waiter withdrew; no case fired through the signal.
+pub(crate) const ABORTED: usize = 1;
+/// `SELECTED + i`: case `i` was claimed by a counterpart.
+pub(crate) const SELECTED: usize = 2;
+
+/// How a claimed waiter is woken.
+enum Wake {
+    Thread(Thread),
+    Task(Mutex<Option<Waker>>),
+}
+
+/// The claim word of one wait, plus how to wake its owner.
+///
+/// Public only because the `select!` macros name the [`Case`] trait, whose
+/// methods take it; it has no public methods.
+///
+/// [`Case`]: crate::__private::Case
+#[doc(hidden)]
+pub struct Signal {
+    state: AtomicUsize,
+    wake: Wake,
+}
+
+impl core::fmt::Debug for Signal {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Signal")
+            .field("state", &self.state.load(Ordering::Relaxed))
+            .finish()
+    }
+}
+
+impl Signal {
+    /// A signal for a future; the waker is set by [`Signal::set_waker`].
+    pub(crate) fn for_task(waker: &Waker) -> Arc<Signal> {
+        Arc::new(Signal {
+            state: AtomicUsize::new(WAITING),
+            wake: Wake::Task(Mutex::new(Some(waker.clone()))),
+        })
+    }
+
+    /// Runs `f` with a signal for the calling thread, reset to `WAITING`.
+    ///
+    /// The signal is cached per thread (one allocation per thread, not per
+    /// wait); a nested wait on the same thread gets a fresh one.
+    pub(crate) fn with_thread<R>(f: impl FnOnce(&Arc<Signal>) -> R) -> R {
+        let signal = cache::take().unwrap_or_else(|| {
+            Arc::new(Signal {
+                state: AtomicUsize::new(WAITING),
+                wake: Wake::Thread(current_thread()),
+            })
+        });
+        // Relaxed: by invariant 2 nobody else can touch the state now; the
+        // list locks taken to register it publish the reset.
+        signal.state.store(WAITING, Ordering::Relaxed);
+        let r = f(&signal);
+        cache::put(signal);
+        r
+    }
+
+    /// Starts a new wait on a task's signal. Only when none of its entries
+    /// is registered anywhere (invariant 2).
+    pub(crate) fn reset(&self) {
+        // Relaxed: as in `with_thread`.
+        self.state.store(WAITING, Ordering::Relaxed);
+    }
+
+    /// The current state (`WAITING`, `ABORTED` or `SELECTED + i`).
+    #[inline]
+    pub(crate) fn state(&self) -> usize {
+        // Acquire: pairs with the AcqRel CAS in `try_claim`, so what the
+        // claimer wrote before claiming (a handed-over packet) is visible.
+        self.state.load(Ordering::Acquire)
+    }
+
+    /// Claims case `case` of this wait; `false` if already claimed or
+    /// aborted. Called with the lock of the list holding the entry.
+    #[inline]
+    pub(crate) fn try_claim(&self, case: usize) -> bool {
+        // AcqRel: Release publishes the claimer's earlier writes to the
+        // waiter's Acquire load in `state`; Acquire orders the claimer after
+        // the waiter's registration.
+        self.state
+            .compare_exchange(
+                WAITING,
+                SELECTED + case,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            )
+            .is_ok()
+    }
+
+    /// Withdraws the wait; returns the final state: `ABORTED` if the
+    /// withdrawal won, the claimed `SELECTED + i` if a counterpart was
+    /// first.
+    #[inline]
+    pub(crate) fn try_abort(&self) -> usize {
+        // AcqRel/Acquire: on failure we read a claim and must see what the
+        // claimer wrote before it (pairs with `try_claim`).
+        match self.state.compare_exchange(
+            WAITING,
+            ABORTED,
+            Ordering::AcqRel,
+            Ordering::Acquire,
+        ) {
+            Ok(_) => ABORTED,
+            Err(s) => s,
+        }
+    }
+
+    /// Whether `self` and `other` are the same wait.
+    #[inline]
+    pub(crate) fn same(self: &Arc<Self>, other: &Arc<Signal>) -> bool {
+        Arc::ptr_eq(self, other)
+    }
+
+    /// Wakes the owner after a claim. Call without holding any list lock.
+    pub(crate) fn wake(&self) {
+        match &self.wake {
+            Wake::Thread(t) => t.unpark(),
+            Wake::Task(w) => {
+                let waker = w.lock().take();
+                if let Some(w) = waker {
+                    w.wake();
+                }
+            }
+        }
+    }
+
+    /// Replaces the task's waker (a future polled by a new task context).
+    /// The caller checks `state` again afterwards: a claimer that took the
+    /// old waker before this store has already claimed, and the check sees
+    /// it.
+    pub(crate) fn set_waker(&self, waker: &Waker) {
+        if let Wake::Task(w) = &self.wake {
+            let mut slot = w.lock();
+            match &*slot {
+                Some(old) if old.will_wake(waker) => {}
+                _ => *slot = Some(waker.clone()),
+            }
+        }
+    }
+
+    /// Blocks the calling thread (the signal's owner) until the signal is
+    /// claimed or `deadline` passes; returns the final state, having
+    /// aborted the wait on timeout. Spins first; see the module docs.
+    pub(crate) fn wait(&self, deadline: Option<Instant>) -> usize {
+        let budget = spin_budget();
+        let mut round = 0;
+        while round < budget {
+            let s = self.state();
+            if s != WAITING {
+                return s;
+            }
+            for _ in 0..(1u32 << round.min(6)) {
+                spin_hint();
+            }
+            round += 1;
+        }
+        if budget > 0 {
+            for _ in 0..2 {
+                yield_now();
+                let s = self.state();
+                if s != WAITING {
+                    return s;
+                }
+            }
+        }
+        loop {
+            let s = self.state();
+            if s != WAITING {
+                return s;
+            }
+            match deadline {
+                None => park(),
+                Some(d) => {
+                    if Instant::now() >= d {
+                        return self.try_abort();
+                    }
+                    park_until(d);
+                }
+            }
+        }
+    }
+}
+
+/// The per-thread signal cache of [`Signal::with_thread`].
+#[cfg(not(loom))]
+mod cache {
+    use super::Signal;
+    use crate::primitives::Arc;
+    use std::cell::Cell;
+
+    std::thread_local! {
+        static CACHED: Cell<Option<Arc<Signal>>> = const { Cell::new(None) };
+    }
+
+    pub(super) fn take() -> Option<Arc<Signal>> {
+        CACHED.try_with(Cell::take).ok().flatten()
+    }
+
+    pub(super) fn put(signal: Arc<Signal>) {
+        let _ = CACHED.try_with(|c| c.set(Some(signal)));
+    }
+}
+
+/// Under loom every wait allocates: a loom `Arc` must not outlive the model
+/// in a thread-local.
+#[cfg(loom)]
+mod cache {
+    use super::Signal;
+    use crate::primitives::Arc;
+
+    pub(super) fn take() -> Option<Arc<Signal>> {
+        None
+    }
+
+    pub(super) fn put(signal: Arc<Signal>) {
+        drop(signal);
+    }
+}

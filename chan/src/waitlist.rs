@@ -1,0 +1,192 @@
+//! Waiter lists: who is blocked on one side of a channel.
+//!
+//! [`Waiters`] is a plain FIFO of [`Entry`]s, used under a lock the caller
+//! holds (the unbuffered flavor keeps both of its lists under one lock).
+//! [`WaitList`] wraps one in its own lock plus an `is_empty` flag, for the
+//! buffered and unbounded flavors, whose fast paths are lock-free: a
+//! `notify` that finds no waiter costs one load.
+//!
+//! # No lost wake-ups
+//!
+//! A waiter registers (lock, push, `is_empty = false`, unlock) and then
+//! checks its channel once more before it sleeps. A notifier first makes
+//! its change visible through a SeqCst read-modify-write of the channel's
+//! head or tail index and then loads `is_empty` with SeqCst. In the single
+//! total order of SeqCst operations either the index update comes first,
+//! and the waiter's re-check (a SeqCst load of that index) sees it, or the
+//! `is_empty = false` store comes first, and the notifier sees a waiter.
+//!
+//! Claiming an entry's [`Signal`] happens under the list's lock and removes
+//! the entry in the same critical section; entries whose claim fails
+//! (their wait was already decided through another list) stay until their
+//! owner removes them.
+
+use std::collections::VecDeque;
+
+use hoare_sync::Mutex;
+
+use crate::primitives::{Arc, AtomicBool, Ordering};
+use crate::signal::Signal;
+
+/// One registered case of one wait.
+pub(crate) struct Entry {
+    /// The wait this entry belongs to.
+    pub(crate) signal: Arc<Signal>,
+    /// The case index within that wait (`SELECTED + case` when claimed).
+    pub(crate) case: usize,
+    /// The unbuffered flavor's hand-over slot (null elsewhere, and for
+    /// wake-only waiters).
+    pub(crate) packet: *mut (),
+}
+
+// SAFETY: `packet` is only dereferenced by the unbuffered flavor, under its
+// lock, while the owning wait keeps the packet alive (it removes the entry
+// under the same lock before the packet goes away); `Arc<Signal>` is `Send`.
+unsafe impl Send for Entry {}
+
+/// A FIFO of entries; the caller provides the locking.
+#[derive(Default)]
+pub(crate) struct Waiters {
+    entries: VecDeque<Entry>,
+}
+
+impl Waiters {
+    pub(crate) const fn new() -> Self {
+        Waiters {
+            entries: VecDeque::new(),
+        }
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    pub(crate) fn register(&mut self, signal: &Arc<Signal>, case: usize, packet: *mut ()) {
+        self.entries.push_back(Entry {
+            signal: signal.clone(),
+            case,
+            packet,
+        });
+    }
+
+    /// Removes the entry of (`signal`, `case`) if it is still there.
+    pub(crate) fn unregister(&mut self, signal: &Arc<Signal>, case: usize) -> Option<Entry> {
+        let i = self
+            .entries
+            .iter()
+            .position(|e| e.case == case && e.signal.same(signal))?;
+        self.entries.remove(i)
+    }
+
+    /// Claims and removes the first entry that `accept`s and whose signal
+    /// can be claimed, skipping entries of the wait `skip` (a select must
+    /// not rendezvous with itself).
+    pub(crate) fn claim(
+        &mut self,
+        skip: Option<&Arc<Signal>>,
+        mut accept: impl FnMut(&Entry) -> bool,
+    ) -> Option<Entry> {
+        self.claim_with(skip, |e| accept(e) && e.signal.try_claim(e.case))
+    }
+
+    /// Removes and returns the first entry (other than `skip`'s) for which
+    /// `try_claim` returns `true`; `try_claim` performs the claim itself
+    /// (and whatever must happen before it, such as a hand-over).
+    pub(crate) fn claim_with(
+        &mut self,
+        skip: Option<&Arc<Signal>>,
+        mut try_claim: impl FnMut(&Entry) -> bool,
+    ) -> Option<Entry> {
+        let i = self
+            .entries
+            .iter()
+            .position(|e| !skip.is_some_and(|s| e.signal.same(s)) && try_claim(e))?;
+        self.entries.remove(i)
+    }
+
+    /// Claims every entry (the channel closed); returns the claimed ones,
+    /// to be woken after the lock is released.
+    pub(crate) fn claim_all(&mut self) -> Vec<Entry> {
+        self.entries
+            .drain(..)
+            .filter(|e| e.signal.try_claim(e.case))
+            .collect()
+    }
+
+    /// Whether some entry other than `skip`'s satisfies `pred`.
+    pub(crate) fn any(&self, skip: Option<&Arc<Signal>>, pred: impl Fn(&Entry) -> bool) -> bool {
+        self.entries
+            .iter()
+            .any(|e| !skip.is_some_and(|s| e.signal.same(s)) && pred(e))
+    }
+}
+
+/// A lock-protected [`Waiters`] with a lock-free emptiness check.
+pub(crate) struct WaitList {
+    waiters: Mutex<Waiters>,
+    /// `true` when `waiters` is empty; written under the lock, read without.
+    is_empty: AtomicBool,
+}
+
+impl WaitList {
+    pub(crate) fn new() -> Self {
+        WaitList {
+            waiters: Mutex::new(Waiters::new()),
+            is_empty: AtomicBool::new(true),
+        }
+    }
+
+    pub(crate) fn register(&self, signal: &Arc<Signal>, case: usize) {
+        let mut w = self.waiters.lock();
+        w.register(signal, case, core::ptr::null_mut());
+        // SeqCst: one half of the Dekker pair described in the module docs.
+        self.is_empty.store(false, Ordering::SeqCst);
+    }
+
+    /// Removes the entry of (`signal`, `case`); `true` if it was there.
+    pub(crate) fn unregister(&self, signal: &Arc<Signal>, case: usize) -> bool {
+        let mut w = self.waiters.lock();
+        let found = w.unregister(signal, case).is_some();
+        // Relaxed: written under the lock; readers that race only cause an
+        // extra locked check.
+        self.is_empty.store(w.is_empty(), Ordering::Relaxed);
+        found
+    }
+
+    /// Claims and wakes one waiter, if any. The caller has just made its
+    /// change visible with a SeqCst read-modify-write.
+    #[inline]
+    pub(crate) fn notify_one(&self) {
+        // SeqCst: the other half of the Dekker pair (module docs).
+        if self.is_empty.load(Ordering::SeqCst) {
+            return;
+        }
+        self.notify_one_slow();
+    }
+
+    #[cold]
+    fn notify_one_slow(&self) {
+        let claimed = {
+            let mut w = self.waiters.lock();
+            let e = w.claim(None, |_| true);
+            self.is_empty.store(w.is_empty(), Ordering::Relaxed);
+            e
+        };
+        if let Some(e) = claimed {
+            e.signal.wake();
+        }
+    }
+
+    /// Claims and wakes every waiter (the channel closed).
+    pub(crate) fn notify_all(&self) {
+        let claimed = {
+            let mut w = self.waiters.lock();
+            let all = w.claim_all();
+            self.is_empty.store(true, Ordering::Relaxed);
+            all
+        };
+        for e in claimed {
+            e.signal.wake();
+        }
+    }
+}

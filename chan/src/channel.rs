@@ -13,7 +13,8 @@ use crate::err::{
 };
 use crate::flavors::{array::Array, at::At, list::List, never, tick::Tick, zero::Zero};
 use crate::primitives::{Arc, Instant};
-use crate::select::{RecvCase, RecvFuture, SendCase, SendFuture};
+use crate::select::{RecvCase, RecvFuture, RecvParts, SendCase, SendFuture, SendParts};
+use core::task::{Context, Poll};
 
 /// Creates a channel of capacity `cap`: Go's `make(chan T, cap)`.
 ///
@@ -31,22 +32,14 @@ pub fn bounded<T>(cap: usize) -> (Sender<T>, Receiver<T>) {
     if cap == 0 {
         let (s, r) = counter::new(Zero::new());
         (
-            Sender {
-                flavor: SenderFlavor::Zero(s),
-            },
-            Receiver {
-                flavor: ReceiverFlavor::Zero(r),
-            },
+            Sender::from_flavor(SenderFlavor::Zero(s)),
+            Receiver::from_flavor(ReceiverFlavor::Zero(r)),
         )
     } else {
         let (s, r) = counter::new(Array::with_capacity(cap));
         (
-            Sender {
-                flavor: SenderFlavor::Array(s),
-            },
-            Receiver {
-                flavor: ReceiverFlavor::Array(r),
-            },
+            Sender::from_flavor(SenderFlavor::Array(s)),
+            Receiver::from_flavor(ReceiverFlavor::Array(r)),
         )
     }
 }
@@ -63,12 +56,8 @@ pub fn bounded<T>(cap: usize) -> (Sender<T>, Receiver<T>) {
 pub fn unbounded<T>() -> (Sender<T>, Receiver<T>) {
     let (s, r) = counter::new(List::new());
     (
-        Sender {
-            flavor: SenderFlavor::List(s),
-        },
-        Receiver {
-            flavor: ReceiverFlavor::List(r),
-        },
+        Sender::from_flavor(SenderFlavor::List(s)),
+        Receiver::from_flavor(ReceiverFlavor::List(r)),
     )
 }
 
@@ -84,12 +73,10 @@ pub fn unbounded<T>() -> (Sender<T>, Receiver<T>) {
 /// ```
 pub fn after(d: Duration) -> Receiver<Instant> {
     let due = Instant::now().checked_add(d);
-    Receiver {
-        flavor: match due {
-            Some(due) => ReceiverFlavor::At(Arc::new(At::new(due)), core::convert::identity),
-            None => ReceiverFlavor::Never,
-        },
-    }
+    Receiver::from_flavor(match due {
+        Some(due) => ReceiverFlavor::At(Arc::new(At::new(due)), core::convert::identity),
+        None => ReceiverFlavor::Never,
+    })
 }
 
 /// A channel that delivers the current instant every `period` (Go's
@@ -107,9 +94,10 @@ pub fn after(d: Duration) -> Receiver<Instant> {
 /// ```
 pub fn tick(period: Duration) -> Receiver<Instant> {
     assert!(!period.is_zero(), "tick: the period must be above zero");
-    Receiver {
-        flavor: ReceiverFlavor::Tick(Arc::new(Tick::new(period)), core::convert::identity),
-    }
+    Receiver::from_flavor(ReceiverFlavor::Tick(
+        Arc::new(Tick::new(period)),
+        core::convert::identity,
+    ))
 }
 
 /// A channel that never delivers and never closes: Go's `nil` channel,
@@ -121,9 +109,7 @@ pub fn tick(period: Duration) -> Receiver<Instant> {
 /// assert!(rx.recv_timeout(Duration::from_millis(1)).is_err());
 /// ```
 pub fn never<T>() -> Receiver<T> {
-    Receiver {
-        flavor: ReceiverFlavor::Never,
-    }
+    Receiver::from_flavor(ReceiverFlavor::Never)
 }
 
 pub(crate) enum SenderFlavor<T> {
@@ -150,6 +136,8 @@ pub(crate) enum ReceiverFlavor<T> {
 /// is called or the last `Sender` is dropped.
 pub struct Sender<T> {
     pub(crate) flavor: SenderFlavor<T>,
+    /// The `Sink` implementation's queued value, if it is used.
+    sink: Option<Box<SendParts<T>>>,
 }
 
 /// The receiving half of a channel: Go's `<-chan T`.
@@ -157,6 +145,64 @@ pub struct Sender<T> {
 /// Clone it for more consumers; each value goes to exactly one of them.
 pub struct Receiver<T> {
     pub(crate) flavor: ReceiverFlavor<T>,
+    /// [`Receiver::poll_recv`]'s pending receive, if it is used.
+    pending: Option<Box<RecvParts>>,
+}
+
+impl<T> Sender<T> {
+    fn from_flavor(flavor: SenderFlavor<T>) -> Self {
+        Sender { flavor, sink: None }
+    }
+
+    /// The `Sink` state, created on first use.
+    pub(crate) fn sink_parts(&mut self) -> &mut SendParts<T> {
+        self.sink.get_or_insert_with(|| Box::new(SendParts::new()))
+    }
+
+    /// Drives the value queued by the `Sink` implementation.
+    pub(crate) fn poll_sink(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), SendError<T>>> {
+        match self.sink.take() {
+            None => Poll::Ready(Ok(())),
+            Some(mut parts) => {
+                let r = parts.poll(self, cx);
+                self.sink = Some(parts);
+                r
+            }
+        }
+    }
+}
+
+impl<T> Receiver<T> {
+    fn from_flavor(flavor: ReceiverFlavor<T>) -> Self {
+        Receiver {
+            flavor,
+            pending: None,
+        }
+    }
+
+    /// Polls for the next value, for hand-written futures and streams:
+    /// `Ready(Some(v))` for a value, `Ready(None)` once the channel is
+    /// closed and drained, `Pending` (with the task's waker registered)
+    /// otherwise. A pending receive is withdrawn when the receiver is
+    /// dropped; nothing is lost.
+    ///
+    /// ```
+    /// use std::future::poll_fn;
+    /// # futures::executor::block_on(async {
+    /// let (tx, mut rx) = hoare_chan::unbounded();
+    /// tx.send(3).unwrap();
+    /// assert_eq!(poll_fn(|cx| rx.poll_recv(cx)).await, Some(3));
+    /// # });
+    /// ```
+    pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        let mut parts = self
+            .pending
+            .take()
+            .unwrap_or_else(|| Box::new(RecvParts::new()));
+        let r = parts.poll(self, cx);
+        self.pending = Some(parts);
+        r.map(Result::ok)
+    }
 }
 
 fn deadline_after(d: Duration) -> Option<Instant> {
@@ -453,33 +499,32 @@ impl<T> Sender<T> {
 
 impl<T> Clone for Sender<T> {
     fn clone(&self) -> Self {
-        Sender {
-            flavor: match &self.flavor {
-                SenderFlavor::Array(c) => SenderFlavor::Array(c.acquire_sender()),
-                SenderFlavor::List(c) => SenderFlavor::List(c.acquire_sender()),
-                SenderFlavor::Zero(c) => SenderFlavor::Zero(c.acquire_sender()),
-            },
-        }
+        Sender::from_flavor(match &self.flavor {
+            SenderFlavor::Array(c) => SenderFlavor::Array(c.acquire_sender()),
+            SenderFlavor::List(c) => SenderFlavor::List(c.acquire_sender()),
+            SenderFlavor::Zero(c) => SenderFlavor::Zero(c.acquire_sender()),
+        })
     }
 }
 
 impl<T> Clone for Receiver<T> {
     fn clone(&self) -> Self {
-        Receiver {
-            flavor: match &self.flavor {
-                ReceiverFlavor::Array(c) => ReceiverFlavor::Array(c.acquire_receiver()),
-                ReceiverFlavor::List(c) => ReceiverFlavor::List(c.acquire_receiver()),
-                ReceiverFlavor::Zero(c) => ReceiverFlavor::Zero(c.acquire_receiver()),
-                ReceiverFlavor::At(c, f) => ReceiverFlavor::At(c.clone(), *f),
-                ReceiverFlavor::Tick(c, f) => ReceiverFlavor::Tick(c.clone(), *f),
-                ReceiverFlavor::Never => ReceiverFlavor::Never,
-            },
-        }
+        Receiver::from_flavor(match &self.flavor {
+            ReceiverFlavor::Array(c) => ReceiverFlavor::Array(c.acquire_receiver()),
+            ReceiverFlavor::List(c) => ReceiverFlavor::List(c.acquire_receiver()),
+            ReceiverFlavor::Zero(c) => ReceiverFlavor::Zero(c.acquire_receiver()),
+            ReceiverFlavor::At(c, f) => ReceiverFlavor::At(c.clone(), *f),
+            ReceiverFlavor::Tick(c, f) => ReceiverFlavor::Tick(c.clone(), *f),
+            ReceiverFlavor::Never => ReceiverFlavor::Never,
+        })
     }
 }
 
 impl<T> Drop for Sender<T> {
     fn drop(&mut self) {
+        if let Some(mut parts) = self.sink.take() {
+            parts.cancel(self);
+        }
         // SAFETY: each is a sender handle, released once, here.
         unsafe {
             match &self.flavor {
@@ -499,6 +544,9 @@ impl<T> Drop for Sender<T> {
 
 impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
+        if let Some(mut parts) = self.pending.take() {
+            parts.cancel(self);
+        }
         // SAFETY: each is a receiver handle, released once, here.
         unsafe {
             match &self.flavor {

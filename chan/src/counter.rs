@@ -52,13 +52,17 @@ impl<C> Handle<C> {
     /// Another sender handle.
     pub(crate) fn acquire_sender(&self) -> Handle<C> {
         Self::acquire(&self.counter().senders);
-        Handle { counter: self.counter }
+        Handle {
+            counter: self.counter,
+        }
     }
 
     /// Another receiver handle.
     pub(crate) fn acquire_receiver(&self) -> Handle<C> {
         Self::acquire(&self.counter().receivers);
-        Handle { counter: self.counter }
+        Handle {
+            counter: self.counter,
+        }
     }
 
     fn acquire(count: &AtomicUsize) {

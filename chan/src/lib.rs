@@ -122,6 +122,8 @@ mod select;
 mod select_dyn;
 mod select_macro;
 mod signal;
+#[cfg(feature = "futures")]
+mod stream;
 mod timer;
 mod waitlist;
 

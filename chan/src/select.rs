@@ -38,8 +38,8 @@ use core::task::{Context, Poll};
 
 use crate::channel::{Receiver, ReceiverFlavor, Sender, SenderFlavor};
 use crate::err::{RecvError, SendError, TryRecvError, TrySendError};
-use crate::flavors::zero::Packet;
-use crate::primitives::{Arc, Instant, UnsafeCell, random_below};
+use crate::flavors::zero::OwnedPacket;
+use crate::primitives::{Arc, Instant, random_below};
 use crate::signal::{ABORTED, SELECTED, Signal, WAITING};
 use crate::timer::Sleep;
 
@@ -238,7 +238,7 @@ pub struct SendCase<'a, T> {
     msg: Option<T>,
     /// Unbuffered flavor: the value waits here while registered (boxed so
     /// the case itself may move).
-    packet: Option<Box<Packet<T>>>,
+    packet: Option<OwnedPacket<T>>,
     result: Option<Result<(), SendError<T>>>,
     reg: Option<Registration>,
 }
@@ -300,8 +300,8 @@ impl<T> Case for SendCase<'_, T> {
             SenderFlavor::List(_) => {}
             SenderFlavor::Zero(c) => {
                 if let Some(v) = self.msg.take() {
-                    let packet = Box::new(UnsafeCell::new(Some(v)));
-                    let p: *mut () = (&*packet as *const Packet<T>).cast_mut().cast();
+                    let packet = OwnedPacket::new(v);
+                    let p = packet.as_ptr();
                     self.packet = Some(packet);
                     c.register_send(signal, index, p);
                 }
@@ -324,7 +324,7 @@ impl<T> Case for SendCase<'_, T> {
                     // SAFETY: the entry is gone (removed just now under the
                     // channel lock, or by its claimer), so nobody else
                     // touches the packet.
-                    match unsafe { (*packet.get()).take() } {
+                    match unsafe { packet.into_value() } {
                         Some(v) => self.msg = Some(v),
                         // Only a receiver that claimed us for this case
                         // empties the packet (`flavors/zero.rs`).
@@ -459,11 +459,7 @@ fn try_all(cases: &mut [&mut dyn Case], order: &mut Order) -> Option<usize> {
 
 /// The earliest of `deadline` and the cases' timer instants.
 fn earliest(cases: &[&mut dyn Case], deadline: Option<Instant>) -> Option<Instant> {
-    cases
-        .iter()
-        .filter_map(|c| c.due())
-        .chain(deadline)
-        .min()
+    cases.iter().filter_map(|c| c.due()).chain(deadline).min()
 }
 
 /// Fires the case picked in `fired`, passing on a claim that came for
@@ -545,7 +541,11 @@ impl AsyncSelect {
 
     /// One poll of the select over `cases` (the same cases, in the same
     /// order, at every poll). `Ready(None)` is the default.
-    pub fn poll(&mut self, cases: &mut [&mut dyn Case], cx: &mut Context<'_>) -> Poll<Option<usize>> {
+    pub fn poll(
+        &mut self,
+        cases: &mut [&mut dyn Case],
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<usize>> {
         let mut claimed = None;
         if self.registered {
             let signal = self.signal.as_ref().expect("registered");
@@ -770,4 +770,125 @@ pub fn take_if<C: Outcome>(k: &mut usize, fired: Option<usize>, case: C) -> Opti
     let mine = fired == Some(*k);
     *k += 1;
     mine.then(|| case.into_outcome())
+}
+
+/// The state a `Receiver` keeps between [`Receiver::poll_recv`] calls
+/// (its `Stream` implementation): the pending registration, without the
+/// borrow of the receiver that a [`RecvCase`] holds.
+#[derive(Debug)]
+pub(crate) struct RecvParts {
+    reg: Option<Registration>,
+    select: AsyncSelect,
+}
+
+impl core::fmt::Debug for Registration {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Registration")
+            .field("index", &self.index)
+            .finish()
+    }
+}
+
+impl RecvParts {
+    pub(crate) fn new() -> Self {
+        RecvParts {
+            reg: None,
+            select: AsyncSelect::new(Mode::Block),
+        }
+    }
+
+    /// One poll of a receive on `rx` that resumes where the last left off.
+    pub(crate) fn poll<T>(
+        &mut self,
+        rx: &Receiver<T>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<T, RecvError>> {
+        let mut case = RecvCase {
+            rx,
+            result: None,
+            reg: self.reg.take(),
+        };
+        let r = match self.select.poll(&mut [&mut case], cx) {
+            Poll::Ready(_) => Poll::Ready(case.take_result().expect("the case fired")),
+            Poll::Pending => Poll::Pending,
+        };
+        self.reg = case.reg.take();
+        r
+    }
+
+    /// Withdraws a pending receive (the receiver is going away).
+    pub(crate) fn cancel<T>(&mut self, rx: &Receiver<T>) {
+        drop(RecvCase {
+            rx,
+            result: None,
+            reg: self.reg.take(),
+        });
+    }
+}
+
+/// The state a `Sender` keeps between `Sink` calls: the value being sent
+/// and its pending registration.
+pub(crate) struct SendParts<T> {
+    msg: Option<T>,
+    packet: Option<OwnedPacket<T>>,
+    reg: Option<Registration>,
+    select: AsyncSelect,
+}
+
+impl<T> SendParts<T> {
+    pub(crate) fn new() -> Self {
+        SendParts {
+            msg: None,
+            packet: None,
+            reg: None,
+            select: AsyncSelect::new(Mode::Block),
+        }
+    }
+
+    /// Whether a value is waiting to be sent.
+    pub(crate) fn is_pending(&self) -> bool {
+        self.msg.is_some() || self.packet.is_some()
+    }
+
+    /// Queues `msg` for the next [`SendParts::poll`].
+    pub(crate) fn start(&mut self, msg: T) {
+        assert!(!self.is_pending(), "Sink::start_send without poll_ready");
+        self.msg = Some(msg);
+    }
+
+    fn case<'a>(&mut self, tx: &'a Sender<T>) -> SendCase<'a, T> {
+        SendCase {
+            tx,
+            msg: self.msg.take(),
+            packet: self.packet.take(),
+            result: None,
+            reg: self.reg.take(),
+        }
+    }
+
+    /// Drives the queued send on `tx`; `Ready(Ok)` when nothing is queued.
+    pub(crate) fn poll(
+        &mut self,
+        tx: &Sender<T>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<(), SendError<T>>> {
+        if !self.is_pending() {
+            return Poll::Ready(Ok(()));
+        }
+        let mut case = self.case(tx);
+        let r = match self.select.poll(&mut [&mut case], cx) {
+            Poll::Ready(_) => Poll::Ready(case.take_result().expect("the case fired")),
+            Poll::Pending => Poll::Pending,
+        };
+        self.msg = case.msg.take();
+        self.packet = case.packet.take();
+        self.reg = case.reg.take();
+        r
+    }
+
+    /// Withdraws a queued send (the sender is going away); the value is
+    /// dropped unless a receiver already took it.
+    pub(crate) fn cancel(&mut self, tx: &Sender<T>) {
+        drop(self.case(tx));
+    }
 }

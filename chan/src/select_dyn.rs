@@ -75,7 +75,11 @@ impl<'a> Select<'a> {
     }
 
     fn run(&mut self, mode: Mode) -> Option<usize> {
-        let mut cases: Vec<&mut dyn Case> = self.cases.iter_mut().map(|c| &mut *c.2 as &mut dyn Case).collect();
+        let mut cases: Vec<&mut dyn Case> = self
+            .cases
+            .iter_mut()
+            .map(|c| &mut *c.2 as &mut dyn Case)
+            .collect();
         run_blocking(&mut cases, mode)
     }
 
@@ -84,7 +88,10 @@ impl<'a> Select<'a> {
     /// # Panics
     /// With no cases: like Go's empty `select {}` it could never return.
     pub fn select(&mut self) -> SelectedOperation<'_, 'a> {
-        assert!(!self.cases.is_empty(), "Select::select with no cases would block forever");
+        assert!(
+            !self.cases.is_empty(),
+            "Select::select with no cases would block forever"
+        );
         let index = self.run(Mode::Block).expect("blocking select fires a case");
         SelectedOperation { sel: self, index }
     }
@@ -107,8 +114,11 @@ impl<'a> Select<'a> {
     pub fn select_async(&mut self) -> impl Future<Output = usize> + '_ {
         let mut state = AsyncSelect::new(Mode::Block);
         core::future::poll_fn(move |cx| {
-            let mut cases: Vec<&mut dyn Case> =
-                self.cases.iter_mut().map(|c| &mut *c.2 as &mut dyn Case).collect();
+            let mut cases: Vec<&mut dyn Case> = self
+                .cases
+                .iter_mut()
+                .map(|c| &mut *c.2 as &mut dyn Case)
+                .collect();
             state
                 .poll(&mut cases, cx)
                 .map(|i| i.expect("blocking select fires a case"))

@@ -149,12 +149,10 @@ impl Signal {
     pub(crate) fn try_abort(&self) -> usize {
         // AcqRel/Acquire: on failure we read a claim and must see what the
         // claimer wrote before it (pairs with `try_claim`).
-        match self.state.compare_exchange(
-            WAITING,
-            ABORTED,
-            Ordering::AcqRel,
-            Ordering::Acquire,
-        ) {
+        match self
+            .state
+            .compare_exchange(WAITING, ABORTED, Ordering::AcqRel, Ordering::Acquire)
+        {
             Ok(_) => ABORTED,
             Err(s) => s,
         }

@@ -226,7 +226,11 @@ impl<T> Array<T> {
         }
     }
 
-    pub(crate) fn send(&self, msg: T, deadline: Option<Instant>) -> Result<(), SendTimeoutError<T>> {
+    pub(crate) fn send(
+        &self,
+        msg: T,
+        deadline: Option<Instant>,
+    ) -> Result<(), SendTimeoutError<T>> {
         let mut slot = Some(msg);
         let r = block(
             &self.senders,
@@ -241,7 +245,11 @@ impl<T> Array<T> {
             },
             || self.is_send_ready(),
         );
-        r.unwrap_or_else(|| Err(SendTimeoutError::Timeout(slot.take().expect("value present"))))
+        r.unwrap_or_else(|| {
+            Err(SendTimeoutError::Timeout(
+                slot.take().expect("value present"),
+            ))
+        })
     }
 
     pub(crate) fn recv(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {

@@ -26,7 +26,10 @@ impl At {
     pub(crate) fn try_recv(&self) -> Result<Instant, TryRecvError> {
         let now = Instant::now();
         // Relaxed: the flag guards no data, only "who gets the one value".
-        if now >= self.due && !self.delivered.load(Ordering::Relaxed) && !self.delivered.swap(true, Ordering::Relaxed) {
+        if now >= self.due
+            && !self.delivered.load(Ordering::Relaxed)
+            && !self.delivered.swap(true, Ordering::Relaxed)
+        {
             Ok(now)
         } else {
             Err(TryRecvError::Empty)

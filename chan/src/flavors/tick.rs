@@ -39,14 +39,18 @@ impl Tick {
         let mut next = self.next.load(Ordering::Relaxed);
         loop {
             let now = Instant::now();
-            let elapsed = u64::try_from(now.duration_since(self.start).as_nanos()).unwrap_or(u64::MAX);
+            let elapsed =
+                u64::try_from(now.duration_since(self.start).as_nanos()).unwrap_or(u64::MAX);
             if elapsed < next {
                 return Err(TryRecvError::Empty);
             }
             // Skip the ticks nobody took, keep the phase.
             let missed = (elapsed - next) / self.period;
             let new = next.saturating_add((missed + 1).saturating_mul(self.period));
-            match self.next.compare_exchange_weak(next, new, Ordering::Relaxed, Ordering::Relaxed) {
+            match self
+                .next
+                .compare_exchange_weak(next, new, Ordering::Relaxed, Ordering::Relaxed)
+            {
                 Ok(_) => return Ok(now),
                 Err(n) => next = n,
             }

@@ -55,6 +55,38 @@ use crate::waitlist::{Entry, Waiters};
 /// value, sits in.
 pub(crate) type Packet<T> = UnsafeCell<Option<T>>;
 
+/// A heap packet owned by a waiting future or `select!` send case, so the
+/// case itself may move while its entry points at the packet.
+pub(crate) struct OwnedPacket<T>(Box<Packet<T>>);
+
+// SAFETY: the packet's value is only touched under the channel lock while
+// registered, and by the owner (through `&mut`/by value) otherwise, so the
+// handle may move to and be shared with other threads when `T: Send`;
+// `&OwnedPacket` gives no access to the value.
+unsafe impl<T: Send> Send for OwnedPacket<T> {}
+// SAFETY: as above.
+unsafe impl<T: Send> Sync for OwnedPacket<T> {}
+
+impl<T> OwnedPacket<T> {
+    pub(crate) fn new(v: T) -> Self {
+        OwnedPacket(Box::new(UnsafeCell::new(Some(v))))
+    }
+
+    /// The address to register.
+    pub(crate) fn as_ptr(&self) -> *mut () {
+        (&*self.0 as *const Packet<T>).cast_mut().cast()
+    }
+
+    /// The value, if no receiver took it.
+    ///
+    /// # Safety
+    /// The packet's entry is no longer registered in any channel.
+    pub(crate) unsafe fn into_value(self) -> Option<T> {
+        // SAFETY: unregistered, so this is the only access (caller's duty).
+        unsafe { take(self.as_ptr()) }
+    }
+}
+
 struct Inner {
     senders: Waiters,
     receivers: Waiters,
@@ -183,7 +215,11 @@ impl<T> Zero<T> {
         }
     }
 
-    pub(crate) fn send(&self, msg: T, deadline: Option<Instant>) -> Result<(), SendTimeoutError<T>> {
+    pub(crate) fn send(
+        &self,
+        msg: T,
+        deadline: Option<Instant>,
+    ) -> Result<(), SendTimeoutError<T>> {
         let mut inner = self.inner.lock();
         if inner.closed {
             return Err(SendTimeoutError::Closed(msg));
@@ -260,7 +296,9 @@ impl<T> Zero<T> {
     /// Registers a wake-only receiver (a future or a `select!` case).
     pub(crate) fn register_recv(&self, signal: &Arc<Signal>, case: usize) {
         let mut inner = self.inner.lock();
-        inner.receivers.register(signal, case, core::ptr::null_mut());
+        inner
+            .receivers
+            .register(signal, case, core::ptr::null_mut());
     }
 
     pub(crate) fn unregister_recv(&self, signal: &Arc<Signal>, case: usize) {

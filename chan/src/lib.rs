@@ -87,6 +87,26 @@
 //! `futures` feature (on by default), `Receiver` is a `Stream` and `Sender`
 //! a `Sink`.
 //!
+//! # Cancellation
+//!
+//! The [`context`] module is Go's `context` package: a [`Context`](context::Context)
+//! is cancelled by its [`Cancel`](context::Cancel), by its deadline, or
+//! with its parent, and its [`done()`](context::Context::done) channel then
+//! closes, so a `recv(ctx.done())` case ends a `select!`.
+//!
+//! ```
+//! use hoare_chan::context::{Context, ContextError};
+//! use hoare_chan::{select, unbounded};
+//! use std::time::Duration;
+//!
+//! let (ctx, _cancel) = Context::background().with_timeout(Duration::from_millis(10));
+//! let (_tx, jobs) = unbounded::<u32>();
+//! select! {
+//!     recv(jobs) -> job => println!("{job:?}"),
+//!     recv(ctx.done()) -> _ => assert_eq!(ctx.err(), Some(ContextError::DeadlineExceeded)),
+//! }
+//! ```
+//!
 //! # Design decisions
 //!
 //! - A `send` case's value is evaluated before the select, as in Go; if
@@ -114,6 +134,7 @@
 
 mod assertions;
 mod channel;
+pub mod context;
 mod counter;
 mod err;
 mod flavors;

@@ -16,7 +16,9 @@ use std::sync::Arc;
 
 use crate::primitives::{Instant, StdCondvar, StdMutex, spawn_background};
 
-type Slot = Arc<StdMutex<Option<Waker>>>;
+/// Where the timer thread finds a waker to wake. Emptying it (`take`)
+/// withdraws the wake-up; the heap entry is discarded when it falls due.
+pub(crate) type Slot = Arc<StdMutex<Option<Waker>>>;
 
 struct Due {
     at: Instant,
@@ -85,6 +87,32 @@ fn run(t: &'static Timers) {
     }
 }
 
+/// Wakes `waker` at `at` (on the timer thread). Returns the slot that
+/// holds the waker until then; taking the waker out of it cancels the
+/// wake-up.
+pub(crate) fn wake_at(at: Instant, waker: Waker) -> Slot {
+    let slot: Slot = Arc::new(StdMutex::new(Some(waker)));
+    let t = timers();
+    let mut g = t.heap.lock().unwrap_or_else(|e| e.into_inner());
+    if !g.2 {
+        g.2 = true;
+        spawn_background("hoare-chan-timer", move || run(t));
+    }
+    g.1 += 1;
+    let seq = g.1;
+    let earliest = g.0.peek().is_none_or(|d| at < d.0.at);
+    g.0.push(Reverse(Due {
+        at,
+        seq,
+        slot: slot.clone(),
+    }));
+    drop(g);
+    if earliest {
+        t.changed.notify_one();
+    }
+    slot
+}
+
 /// A pending wake-up at `at` for whichever task polls it.
 #[derive(Debug)]
 pub(crate) struct Sleep {
@@ -115,28 +143,7 @@ impl Sleep {
                     _ => *w = Some(cx.waker().clone()),
                 }
             }
-            None => {
-                let slot: Slot = Arc::new(StdMutex::new(Some(cx.waker().clone())));
-                let t = timers();
-                let mut g = t.heap.lock().unwrap_or_else(|e| e.into_inner());
-                if !g.2 {
-                    g.2 = true;
-                    spawn_background("hoare-chan-timer", move || run(t));
-                }
-                g.1 += 1;
-                let seq = g.1;
-                let earliest = g.0.peek().is_none_or(|d| self.at < d.0.at);
-                g.0.push(Reverse(Due {
-                    at: self.at,
-                    seq,
-                    slot: slot.clone(),
-                }));
-                drop(g);
-                if earliest {
-                    t.changed.notify_one();
-                }
-                self.slot = Some(slot);
-            }
+            None => self.slot = Some(wake_at(self.at, cx.waker().clone())),
         }
         Poll::Pending
     }

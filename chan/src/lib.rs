@@ -16,7 +16,7 @@
 //! | `len(ch)`, `cap(ch)`   | [`len`](Receiver::len), [`capacity`](Receiver::capacity) |
 //! | `select { ... }`       | [`select!`], [`select_async!`], [`Select`]    |
 //! | `time.After`, `time.Tick` | [`after`], [`tick`]                        |
-//! | a `nil` channel        | [`never`]                                     |
+//! | a `nil` channel        | [`never()`]                                   |
 //!
 //! Both handles are `Clone + Send + Sync`; any number of threads and tasks
 //! may send and receive on one channel at once, blocking, non-blocking

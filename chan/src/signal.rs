@@ -56,6 +56,12 @@ pub(crate) const ABORTED: usize = 1;
 /// `SELECTED + i`: case `i` was claimed by a counterpart.
 pub(crate) const SELECTED: usize = 2;
 
+/// `yield`s between spinning and parking.
+#[cfg(not(loom))]
+const YIELDS: u32 = 3;
+#[cfg(loom)]
+const YIELDS: u32 = 0;
+
 /// How a claimed waiter is woken.
 enum Wake {
     Thread(Thread),
@@ -160,8 +166,8 @@ impl Signal {
 
     /// Whether `self` and `other` are the same wait.
     #[inline]
-    pub(crate) fn same(self: &Arc<Self>, other: &Arc<Signal>) -> bool {
-        Arc::ptr_eq(self, other)
+    pub(crate) fn same(&self, other: &Signal) -> bool {
+        core::ptr::eq(self, other)
     }
 
     /// Wakes the owner after a claim. Call without holding any list lock.
@@ -207,13 +213,15 @@ impl Signal {
             }
             round += 1;
         }
-        if budget > 0 {
-            for _ in 0..2 {
-                yield_now();
-                let s = self.state();
-                if s != WAITING {
-                    return s;
-                }
+        // Yielding costs far less than a sleep and a wake when the
+        // counterpart is runnable on our core (one usable core, or more
+        // threads than cores): it runs now, and we often find ourselves
+        // claimed when we are scheduled again.
+        for _ in 0..YIELDS {
+            yield_now();
+            let s = self.state();
+            if s != WAITING {
+                return s;
             }
         }
         loop {

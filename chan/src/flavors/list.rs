@@ -4,20 +4,20 @@
 //!
 //! Values live in blocks of `BLOCK_CAP` slots linked by `next` pointers.
 //! `head` and `tail` each hold an *index* and the block that index points
-//! into. An index counts slots in steps of `1 << SHIFT`; the low bit is a
-//! flag (`MARK_BIT`): in `tail` it marks the channel closed, in `head` it
-//! caches "head's block is not the last one" (so a receiver need not look
-//! at `tail` to know a value is there). Each block spans `LAP` index
+//! into. An index counts slots in steps of `1 << SHIFT`; the low bit of
+//! `tail` (`MARK_BIT`) marks the channel closed. Each block spans `LAP` index
 //! steps, one more than it has slots: offset `BLOCK_CAP` is a virtual
 //! position meaning "the next block is being linked in; wait".
 //!
-//! Each slot has a `state` word of three bits:
-//!
-//! | bit       | set by                                                      |
-//! |-----------|-------------------------------------------------------------|
-//! | `WRITE`   | the sender, after writing the value (Release)               |
-//! | `READ`    | the receiver, after moving the value out                    |
-//! | `DESTROY` | the receiver freeing the block, if this slot was not read yet |
+//! Each slot has a `written` flag, set by its sender after writing the
+//! value (Release) and awaited by its receiver (Acquire). Each block counts
+//! the reads of its slots (`reads`, in the block header, away from the
+//! slots the senders are writing): the receiver that completes the last
+//! read frees the block. By then every sender is done with it (a sender's
+//! last access to the block is its `written` store) and every receiver too
+//! (a receiver touches the block only between reserving a slot and
+//! counting its read), so exactly one thread frees each block, after
+//! everyone else.
 //!
 //! # Protocol
 //!
@@ -26,16 +26,15 @@
 //! it allocated *before* its CAS, so nothing can fail after it): it sets
 //! `tail.block`, moves `tail.index` past the virtual position with a
 //! `fetch_add` (keeping a concurrent close's mark bit) and links `next`.
-//! Then it writes the value and sets `WRITE`.
+//! Then it writes the value and sets `written`.
 //!
 //! A receiver reserves a slot by a CAS of `head.index`; an index equal to
-//! `tail`'s means empty (or closed, if marked). The receiver that takes a
-//! block's last slot moves `head` to the next block. After reading a slot,
-//! the receiver marks it `READ`. Freeing a block needs every slot read:
-//! the receiver of the last slot walks the block's other slots, and where
-//! a slot is still being read it sets `DESTROY` and leaves; that slot's
-//! reader, seeing `DESTROY` after its own `READ`, continues the walk from
-//! its slot. Exactly one thread frees each block, after all its readers.
+//! `tail`'s means empty (or closed, if marked). Reading `tail`, a line the
+//! senders keep writing, on every receive would cost a cache miss each
+//! time, so receivers keep the last `tail` they saw in `tail_seen`, on
+//! their own cache line: while `head` is below it the channel cannot be
+//! empty (`tail` only grows). The receiver that takes a block's last slot
+//! moves `head` to the next block.
 //!
 //! The two index CASes are SeqCst, which is what the waiter list's
 //! no-lost-wake-up argument needs (`waitlist.rs`). Senders never wait, so
@@ -48,13 +47,9 @@ use crossbeam_utils::CachePadded;
 
 use super::{Attempt, Backoff, block};
 use crate::err::{RecvTimeoutError, TryRecvError, TrySendError};
-use crate::primitives::{Arc, AtomicPtr, AtomicUsize, Instant, Ordering, UnsafeCell, fence};
+use crate::primitives::{Arc, AtomicBool, AtomicPtr, AtomicUsize, Instant, Ordering, UnsafeCell};
 use crate::signal::Signal;
 use crate::waitlist::WaitList;
-
-const WRITE: usize = 1;
-const READ: usize = 2;
-const DESTROY: usize = 4;
 
 /// Index steps per block: `BLOCK_CAP` slots plus the virtual position.
 const LAP: usize = 32;
@@ -62,21 +57,21 @@ const LAP: usize = 32;
 const BLOCK_CAP: usize = LAP - 1;
 /// Indices count in steps of `1 << SHIFT`; the bits below are flags.
 const SHIFT: usize = 1;
-/// In `tail`: closed. In `head`: head's block is not the last one.
+/// In `tail`: the channel is closed.
 const MARK_BIT: usize = 1;
 
 struct Slot<T> {
     msg: UnsafeCell<MaybeUninit<T>>,
-    state: AtomicUsize,
+    written: AtomicBool,
 }
 
 impl<T> Slot<T> {
     /// Waits until the sender that reserved this slot has written it.
     fn wait_write(&self) {
         let mut backoff = Backoff::new();
-        // Acquire: pairs with the sender's Release `fetch_or(WRITE)`, so the
-        // value is visible.
-        while self.state.load(Ordering::Acquire) & WRITE == 0 {
+        // Acquire: pairs with the sender's Release store of `written`, so
+        // the value is visible.
+        while !self.written.load(Ordering::Acquire) {
             backoff.snooze();
         }
     }
@@ -84,6 +79,8 @@ impl<T> Slot<T> {
 
 struct Block<T> {
     next: AtomicPtr<Block<T>>,
+    /// Completed reads; the one that makes it `BLOCK_CAP` frees the block.
+    reads: AtomicUsize,
     slots: [Slot<T>; BLOCK_CAP],
 }
 
@@ -91,9 +88,10 @@ impl<T> Block<T> {
     fn new() -> Box<Block<T>> {
         Box::new(Block {
             next: AtomicPtr::new(ptr::null_mut()),
+            reads: AtomicUsize::new(0),
             slots: core::array::from_fn(|_| Slot {
                 msg: UnsafeCell::new(MaybeUninit::uninit()),
-                state: AtomicUsize::new(0),
+                written: AtomicBool::new(false),
             }),
         })
     }
@@ -112,29 +110,22 @@ impl<T> Block<T> {
         }
     }
 
-    /// Frees `this` once every slot from `start` on has been read; if one
-    /// is still being read, leaves the job to its reader.
+    /// Counts one completed read of `this`; frees the block after the last.
     ///
     /// # Safety
-    /// `this` is a live block whose slots before `start` are all read, and
-    /// no thread will reserve a slot in it any more.
-    unsafe fn destroy(this: *mut Block<T>, start: usize) {
-        // The last slot's reader started the walk; it needs no mark.
-        for i in start..BLOCK_CAP - 1 {
-            // SAFETY: the block is alive until this walk frees it.
-            let slot = unsafe { &(*this).slots[i] };
-            // AcqRel: Acquire sees that slot's reader is done (its Release
-            // `fetch_or(READ)`); Release hands our earlier reads of the
-            // block to it if it continues the walk.
-            if slot.state.load(Ordering::Acquire) & READ == 0
-                && slot.state.fetch_or(DESTROY, Ordering::AcqRel) & READ == 0
-            {
-                return;
-            }
+    /// `this` is a live block and the caller has just finished reading one
+    /// of its slots (and will not touch the block again).
+    unsafe fn read_done(this: *mut Block<T>) {
+        // SAFETY: alive until the last read is counted, which may be ours.
+        let reads = unsafe { &(*this).reads };
+        // AcqRel: Release orders our read of the slot before the count;
+        // Acquire lets the last reader see every other reader's count (and
+        // so their reads) before it frees.
+        if reads.fetch_add(1, Ordering::AcqRel) + 1 == BLOCK_CAP {
+            // SAFETY: every slot was read and nobody else touches the block
+            // (module docs); it came from `Box::into_raw` in `try_send`.
+            drop(unsafe { Box::from_raw(this) });
         }
-        // SAFETY: every slot is read and nobody else holds the block: it
-        // came from `Box::into_raw` in `try_send` and is freed once.
-        drop(unsafe { Box::from_raw(this) });
     }
 }
 
@@ -146,6 +137,9 @@ struct Position<T> {
 /// An unbounded channel.
 pub(crate) struct List<T> {
     head: CachePadded<Position<T>>,
+    /// The last `tail.index` a receiver read (see the module docs); on the
+    /// receivers' side of the structure.
+    tail_seen: CachePadded<AtomicUsize>,
     tail: CachePadded<Position<T>>,
     receivers: WaitList,
 }
@@ -164,6 +158,7 @@ impl<T> List<T> {
                 index: AtomicUsize::new(0),
                 block: AtomicPtr::new(ptr::null_mut()),
             }),
+            tail_seen: CachePadded::new(AtomicUsize::new(0)),
             tail: CachePadded::new(Position {
                 index: AtomicUsize::new(0),
                 block: AtomicPtr::new(ptr::null_mut()),
@@ -244,8 +239,9 @@ impl<T> List<T> {
                         let slot = &(*block).slots[offset];
                         (*slot.msg.get()).write(msg);
                         // Release: publishes the value to the receiver's
-                        // Acquire load in `wait_write`.
-                        slot.state.fetch_or(WRITE, Ordering::Release);
+                        // Acquire load in `wait_write`. Our last access to
+                        // the block.
+                        slot.written.store(true, Ordering::Release);
                     }
                     self.receivers.notify_one();
                     return Ok(());
@@ -274,14 +270,12 @@ impl<T> List<T> {
                 block = self.head.block.load(Ordering::Acquire);
                 continue;
             }
-            let mut new_head = head + (1 << SHIFT);
-            if new_head & MARK_BIT == 0 {
-                // Not known to be behind the last block: compare with tail.
-                // SeqCst fence: orders our `head` read before the `tail`
-                // read against the senders' SeqCst CAS, so "empty" is not
-                // stale.
-                fence(Ordering::SeqCst);
-                let tail = self.tail.index.load(Ordering::Relaxed);
+            let new_head = head + (1 << SHIFT);
+            // Relaxed: a hint; it only ever lags the real `tail`.
+            if head >> SHIFT >= self.tail_seen.load(Ordering::Relaxed) >> SHIFT {
+                // SeqCst: "empty" must not be stale against a send that
+                // completed before us (the sender's CAS is SeqCst).
+                let tail = self.tail.index.load(Ordering::SeqCst);
                 if head >> SHIFT == tail >> SHIFT {
                     return Err(if tail & MARK_BIT != 0 {
                         TryRecvError::Closed
@@ -289,9 +283,8 @@ impl<T> List<T> {
                         TryRecvError::Empty
                     });
                 }
-                if (head >> SHIFT) / LAP != (tail >> SHIFT) / LAP {
-                    new_head |= MARK_BIT;
-                }
+                // Relaxed: a hint (above).
+                self.tail_seen.store(tail, Ordering::Relaxed);
             }
             if block.is_null() {
                 // The first send is installing the first block.
@@ -310,32 +303,23 @@ impl<T> List<T> {
                 Ok(_) => {
                     // SAFETY: we reserved the slot at `offset` of `block`
                     // (`head` and `block` are consistent, as in `try_send`).
-                    // The block stays alive until our `READ` mark or the
-                    // walk we start, and the sender's value is published by
-                    // `WRITE`, which `wait_write` waits for.
+                    // The block stays alive until we count our read, and
+                    // the sender's value is published by `written`, which
+                    // `wait_write` waits for.
                     unsafe {
                         if offset + 1 == BLOCK_CAP {
                             let next = (*block).wait_next();
-                            let mut next_index = (new_head & !MARK_BIT).wrapping_add(1 << SHIFT);
-                            // Relaxed: a hint; a stale null only costs a
-                            // look at `tail` later.
-                            if !(*next).next.load(Ordering::Relaxed).is_null() {
-                                next_index |= MARK_BIT;
-                            }
                             // Release (both): publish the move for the next
                             // receiver's Acquire loads.
                             self.head.block.store(next, Ordering::Release);
-                            self.head.index.store(next_index, Ordering::Release);
+                            self.head
+                                .index
+                                .store(new_head.wrapping_add(1 << SHIFT), Ordering::Release);
                         }
                         let slot = &(*block).slots[offset];
                         slot.wait_write();
                         let msg = (*slot.msg.get()).assume_init_read();
-                        if offset + 1 == BLOCK_CAP {
-                            Block::destroy(block, 0);
-                        } else if slot.state.fetch_or(READ, Ordering::AcqRel) & DESTROY != 0 {
-                            // AcqRel: see `Block::destroy`.
-                            Block::destroy(block, offset + 1);
-                        }
+                        Block::read_done(block);
                         return Ok(msg);
                     }
                 }
@@ -438,7 +422,7 @@ impl<T> Drop for List<T> {
     fn drop(&mut self) {
         // `&mut self`: every handle is gone, so every reserved slot was
         // completed and nobody else touches the blocks.
-        let mut head = self.head.index.load(Ordering::Relaxed) & !MARK_BIT;
+        let mut head = self.head.index.load(Ordering::Relaxed);
         let tail = self.tail.index.load(Ordering::Relaxed) & !MARK_BIT;
         let mut block = self.head.block.load(Ordering::Relaxed);
         while head >> SHIFT != tail >> SHIFT {

@@ -206,14 +206,17 @@ fn a_pending_recv_async_is_woken_by_a_blocking_send() {
         let (waker, wakes) = CountingWaker::new();
         let mut fut = rx.recv_async();
         assert!(poll_with(std::pin::Pin::new(&mut fut), &waker).is_pending());
-        let sender = thread::spawn(move || tx.send(11));
+        let sender = thread::spawn(move || {
+            tx.send(11).unwrap();
+            tx // kept open: a close would wake the future too
+        });
         eventually("the pending receive is woken", || wakes.count() > 0);
         assert_eq!(
             poll_with(std::pin::Pin::new(&mut fut), &waker),
             Poll::Ready(Ok(11)),
             "{flavor:?}"
         );
-        assert_eq!(sender.join().unwrap(), Ok(()));
+        drop(sender.join().unwrap());
     }
 }
 
@@ -298,7 +301,10 @@ fn dropping_a_pending_recv_async_loses_no_value() {
         let mut fut = Box::pin(rx.recv_async());
         assert!(poll_once(fut.as_mut()).is_pending());
         // The value arrives while the future is registered...
-        let sender = thread::spawn(move || tx.send(5));
+        let sender = thread::spawn(move || {
+            tx.send(5).unwrap();
+            tx
+        });
         // A buffered send completes at once; an unbuffered one waits for a
         // receiver, so give it time to find the future instead.
         settle();
@@ -310,7 +316,7 @@ fn dropping_a_pending_recv_async_loses_no_value() {
             Ok(5),
             "{flavor:?}: the value was lost"
         );
-        assert_eq!(sender.join().unwrap(), Ok(()));
+        drop(sender.join().unwrap());
     }
 }
 
@@ -324,7 +330,11 @@ fn a_dropped_woken_recv_async_passes_its_wakeup_to_another_pending_receiver() {
         let mut f2 = Box::pin(rx.recv_async());
         assert!(poll_with(f1.as_mut(), &w1).is_pending());
         assert!(poll_with(f2.as_mut(), &w2).is_pending());
-        let sender = thread::spawn(move || tx.send(8));
+        // The sender stays alive: a close would wake every future.
+        let sender = thread::spawn(move || {
+            tx.send(8).unwrap();
+            tx
+        });
         eventually("one receiver is woken", || {
             wakes1.count() + wakes2.count() > 0
         });
@@ -338,7 +348,7 @@ fn a_dropped_woken_recv_async_passes_its_wakeup_to_another_pending_receiver() {
         };
         eventually("the wake-up is passed on", || other_wakes.count() > 0);
         assert_eq!(poll_once(other.as_mut()), Poll::Ready(Ok(8)), "{flavor:?}");
-        assert_eq!(sender.join().unwrap(), Ok(()));
+        drop(sender.join().unwrap());
     }
 }
 

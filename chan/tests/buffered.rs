@@ -87,10 +87,11 @@ fn recv_on_an_empty_channel_blocks_until_a_send() {
         settle();
         s.store(true, Ordering::SeqCst);
         tx.send(42).unwrap();
+        tx // kept open: a close must not stand in for the wake-up
     });
     assert_eq!(rx.recv(), Ok(42));
     assert!(sent.load(Ordering::SeqCst));
-    sender.join().unwrap();
+    drop(sender.join().unwrap());
 }
 
 #[test]

@@ -134,12 +134,9 @@ fn a_timed_out_recv_does_not_take_a_later_value() {
 fn recv_timeout_returns_a_value_that_arrives_in_time() {
     for flavor in FLAVORS {
         let (tx, rx) = flavor.make();
-        let sender = thread::spawn(move || {
-            settle();
-            tx.send(3).unwrap();
-        });
+        let sender = util::send_later(tx, 3);
         assert_eq!(rx.recv_timeout(util::HANG), Ok(3), "{flavor:?}");
-        sender.join().unwrap();
+        drop(sender.join().unwrap());
     }
 }
 
@@ -197,9 +194,10 @@ fn an_overflowing_timeout_waits_without_panicking() {
         let sender = thread::spawn(move || {
             settle();
             tx.send_timeout(1, Duration::MAX).unwrap();
+            tx
         });
         assert_eq!(rx.recv_timeout(Duration::MAX), Ok(1), "{flavor:?}");
-        sender.join().unwrap();
+        drop(sender.join().unwrap());
     }
 }
 

@@ -222,11 +222,23 @@ impl Rng {
 }
 
 /// A multi-thread tokio runtime with two workers (the machine's cores).
-#[cfg(not(miri))]
+/// Tests that use it are ignored under Miri, which cannot run it.
 pub fn tokio_rt() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .expect("tokio runtime")
+}
+
+/// Sends `value` on another thread after [`settle`] and hands the sender
+/// back through the join handle: the channel stays open until the test
+/// joins, so a close (the last sender dropped) cannot stand in for the
+/// wake-up under test.
+pub fn send_later<T: Send + 'static>(tx: Sender<T>, value: T) -> thread::JoinHandle<Sender<T>> {
+    thread::spawn(move || {
+        settle();
+        assert!(tx.send(value).is_ok(), "send_later: the channel is closed");
+        tx
+    })
 }

@@ -14,7 +14,7 @@ use util::{FLAVORS, Flavor};
 
 const PRODUCERS: usize = if cfg!(miri) { 2 } else { 4 };
 const CONSUMERS: usize = if cfg!(miri) { 2 } else { 3 };
-const PER_PRODUCER: usize = if cfg!(miri) { 12 } else { 2_000 };
+const PER_PRODUCER: usize = if cfg!(miri) { 12 } else { 500 };
 
 #[test]
 fn a_single_producer_order_is_preserved_on_every_flavor() {
@@ -108,7 +108,7 @@ fn each_value_reaches_exactly_one_of_several_consumers() {
 
 #[test]
 fn zero_sized_values_pass_through_every_flavor() {
-    let n = if cfg!(miri) { 40 } else { 10_000 };
+    let n = if cfg!(miri) { 40 } else { 2_000 };
     for flavor in FLAVORS {
         let (tx, rx) = flavor.make::<()>();
         let producer = thread::spawn(move || {

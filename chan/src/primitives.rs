@@ -145,6 +145,49 @@ pub(crate) fn spin_budget() -> u32 {
     0
 }
 
+/// How many spin rounds the calling thread's next blocking wait may use.
+///
+/// Adaptive, per thread, like glibc's adaptive mutex: a wait that was
+/// satisfied while spinning lets the next one spin up to twice as long as
+/// that took; a wait that had to park halves the allowance. So a thread
+/// whose partners run on other cores keeps spinning (and never pays a
+/// sleep and a wake), while a thread in an oversubscribed process (more
+/// runnable threads than cores, where the partner is usually not running)
+/// quickly stops burning its time slice. At most [`spin_budget`].
+#[cfg(not(loom))]
+pub(crate) fn spin_rounds() -> u32 {
+    ADAPTIVE.with(|a| a.get().min(spin_budget()))
+}
+
+/// Records how the last wait went: `Some(r)` satisfied after `r` spin
+/// rounds, `None` had to stop spinning.
+#[cfg(not(loom))]
+pub(crate) fn spin_outcome(rounds: Option<u32>) {
+    let _ = ADAPTIVE.try_with(|a| {
+        let cur = a.get();
+        a.set(match rounds {
+            Some(r) => cur.max(2 * r + 2).min(spin_budget()),
+            None => (cur / 2).max(MIN_ROUNDS),
+        });
+    });
+}
+
+#[cfg(not(loom))]
+const MIN_ROUNDS: u32 = 4;
+
+#[cfg(not(loom))]
+std::thread_local! {
+    static ADAPTIVE: std::cell::Cell<u32> = const { std::cell::Cell::new(u32::MAX) };
+}
+
+#[cfg(loom)]
+pub(crate) fn spin_rounds() -> u32 {
+    0
+}
+
+#[cfg(loom)]
+pub(crate) fn spin_outcome(_rounds: Option<u32>) {}
+
 /// A cheap per-thread pseudo-random number (xorshift), for `select!`'s
 /// uniform choice among ready cases. Not a synchronization point, so it is
 /// `std`'s thread-local even under loom.

@@ -45,8 +45,8 @@ use core::task::Waker;
 use hoare_sync::Mutex;
 
 use crate::primitives::{
-    Arc, AtomicUsize, Instant, Ordering, Thread, current_thread, park, park_until, spin_budget,
-    spin_hint, yield_now,
+    Arc, AtomicUsize, Instant, Ordering, Thread, current_thread, park, park_until, spin_hint,
+    spin_outcome, spin_rounds, yield_now,
 };
 
 /// Nobody has claimed the wait yet.
@@ -201,17 +201,21 @@ impl Signal {
     /// claimed or `deadline` passes; returns the final state, having
     /// aborted the wait on timeout. Spins first; see the module docs.
     pub(crate) fn wait(&self, deadline: Option<Instant>) -> usize {
-        let budget = spin_budget();
+        let budget = spin_rounds();
         let mut round = 0;
         while round < budget {
             let s = self.state();
             if s != WAITING {
+                spin_outcome(Some(round));
                 return s;
             }
-            for _ in 0..(1u32 << round.min(6)) {
+            for _ in 0..(1u32 << round.min(5)) {
                 spin_hint();
             }
             round += 1;
+        }
+        if budget > 0 {
+            spin_outcome(None);
         }
         // Yielding costs far less than a sleep and a wake when the
         // counterpart is runnable on our core (one usable core, or more

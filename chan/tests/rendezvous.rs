@@ -190,3 +190,21 @@ fn several_blocked_senders_are_each_received_once() {
         s.join().unwrap();
     }
 }
+
+#[test]
+fn try_send_to_a_receiver_blocked_in_select_is_full_and_a_blocking_send_reaches_it() {
+    // The documented decision: a select case is not a committed receiver,
+    // so `try_send` finds nobody; a blocking send waits and wakes it.
+    let (tx, rx) = bounded::<u32>(0);
+    let (_other_tx, other_rx) = bounded::<u32>(0);
+    let receiver = thread::spawn(move || {
+        hoare_chan::select! {
+            recv(rx) -> v => v,
+            recv(other_rx) -> _ => panic!("wrong case"),
+        }
+    });
+    settle();
+    assert_eq!(tx.try_send(1), Err(TrySendError::Full(1)));
+    tx.send(2).unwrap();
+    assert_eq!(receiver.join().unwrap(), Ok(2));
+}

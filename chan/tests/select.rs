@@ -835,3 +835,71 @@ fn select_async_can_be_shared_between_threads_as_a_counter() {
     assert_eq!(all, (0..n).collect::<Vec<_>>());
     assert_eq!(taken.load(Ordering::SeqCst), n);
 }
+
+#[test]
+fn two_selects_each_offering_send_and_receive_on_one_unbuffered_channel_pair_up() {
+    // Each select may send or receive on the same channel; alone it can do
+    // neither (it must not meet itself), together one sends to the other.
+    let rounds = if cfg!(miri) { 3 } else { 200 };
+    for round in 0..rounds {
+        let (tx, rx) = bounded::<u32>(0);
+        let outcomes = util::watchdog("paired selects", util::HANG, move || {
+            thread::scope(|s| {
+                let sides: Vec<_> = [1u32, 2]
+                    .into_iter()
+                    .map(|me| {
+                        let (tx, rx) = (&tx, &rx);
+                        s.spawn(move || {
+                            select! {
+                                send(tx, me) -> r => { r.unwrap(); (me, None) },
+                                recv(rx) -> v => (me, Some(v.unwrap())),
+                            }
+                        })
+                    })
+                    .collect();
+                sides
+                    .into_iter()
+                    .map(|h| h.join().unwrap())
+                    .collect::<Vec<_>>()
+            })
+        });
+        let received: Vec<_> = outcomes
+            .iter()
+            .filter_map(|&(me, got)| got.map(|g| (me, g)))
+            .collect();
+        assert_eq!(received.len(), 1, "round {round}: {outcomes:?}");
+        let (receiver, got) = received[0];
+        assert_eq!(got, 3 - receiver, "round {round}: received its own value");
+    }
+}
+
+#[test]
+fn crosswise_selects_on_two_unbuffered_channels_deliver_everything() {
+    // A sends on one channel while receiving on the other, B the mirror
+    // image, both through selects: no deadlock, nothing lost.
+    let n = if cfg!(miri) { 6 } else { 500 };
+    util::watchdog("crosswise selects", util::HANG, move || {
+        let (tx1, rx1) = bounded::<usize>(0);
+        let (tx2, rx2) = bounded::<usize>(0);
+        let side = move |tx: hoare_chan::Sender<usize>, rx: hoare_chan::Receiver<usize>| {
+            move || {
+                let mut got = Vec::new();
+                let mut sent = 0;
+                while sent < n {
+                    select! {
+                        send(tx, sent) -> r => { r.unwrap(); sent += 1; },
+                        recv(rx) -> v => if let Ok(v) = v { got.push(v) },
+                    }
+                }
+                drop(tx);
+                got.extend(rx.iter());
+                got
+            }
+        };
+        let a = thread::spawn(side(tx1, rx2));
+        let b = thread::spawn(side(tx2, rx1));
+        let (got_a, got_b) = (a.join().unwrap(), b.join().unwrap());
+        assert_eq!(got_a, (0..n).collect::<Vec<_>>());
+        assert_eq!(got_b, (0..n).collect::<Vec<_>>());
+    });
+}

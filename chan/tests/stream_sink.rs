@@ -164,6 +164,31 @@ fn dropping_a_sender_with_a_pending_sink_item_delivers_nothing() {
 }
 
 #[test]
+fn closing_the_channel_gives_a_pending_sink_item_back() {
+    for flavor in [Flavor::Zero, Flavor::One] {
+        let (mut tx, rx) = flavor.make::<String>();
+        if flavor == Flavor::One {
+            tx.try_send("buffered".into()).unwrap();
+        }
+        let closer = tx.clone();
+        block_on(poll_fn(|cx| Pin::new(&mut tx).poll_ready(cx))).unwrap();
+        Pin::new(&mut tx).start_send("pending".into()).unwrap();
+        assert!(
+            poll_once(Pin::new(
+                &mut poll_fn(|cx| Pin::new(&mut tx).poll_flush(cx))
+            ))
+            .is_pending()
+        );
+        assert!(closer.close());
+        let r = block_on(poll_fn(|cx| Pin::new(&mut tx).poll_flush(cx)));
+        assert_eq!(r, Err(SendError("pending".to_string())), "{flavor:?}");
+        // The sink is usable again, and reports the close.
+        assert!(block_on(SinkExt::send(&mut tx, "later".into())).is_err());
+        drop(rx);
+    }
+}
+
+#[test]
 #[cfg_attr(miri, ignore = "tokio's runtime does not run under Miri")]
 fn streams_and_sinks_in_tokio_tasks_deliver_each_value_once() {
     let rt = util::tokio_rt();

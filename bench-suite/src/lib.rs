@@ -1,7 +1,7 @@
 //! # hoare-bench: the comparison suite
 //!
 //! Workloads that pit hoare's primitives against their peers (std,
-//! parking_lot, crossbeam, tokio) in one process, and the machinery that
+//! parking_lot, crossbeam, flume, kanal, tokio) in one process, and the machinery that
 //! measures them and writes the report. Two front ends share it:
 //!
 //! * the `hoare-bench` binary (`cargo run --release -p hoare-bench --
@@ -36,19 +36,27 @@
 //! |---|---|
 //! | [`workload`] | the `Workload`/`Scenario` types and the registry |
 //! | [`sync_workloads`] | lock, RwMutex, WaitGroup, semaphore and once workloads |
+//! | [`chan_workloads`] | crossbeam's channel suite, ping-pong, async, pinned and oversubscribed |
+//! | [`chan_adapters`] | one blocking/select/async interface over every channel |
+//! | [`pinned`] | the child process, pinned to one core, for the `pinned_*` scenarios |
+//! | [`memory`] | the counting allocator and the channels' heap footprint |
 //! | [`measure`] | calibration, interleaved sampling, order statistics |
 //! | [`targets`] | the performance targets the report checks |
 //! | [`machine`] | the machine summary (CPU, cores, rustc, date) |
 //! | [`report`] | the Markdown report |
 //! | [`plot`] | the SVG bar charts |
 
+pub mod chan_adapters;
+pub mod chan_workloads;
 pub mod machine;
 pub mod measure;
+pub mod memory;
+pub mod pinned;
 pub mod plot;
 pub mod report;
 pub mod sync_workloads;
 pub mod targets;
 pub mod workload;
 
-pub use measure::{Config, Measurement, Stats};
+pub use measure::{Budget, Config, Measurement, Stats};
 pub use workload::{Scenario, Workload};

@@ -6,25 +6,36 @@
 //! cargo run --release -p hoare-bench -- --smoke     # seconds; report to a temp dir
 //! ```
 //!
-//! Steps: parse the options, detect the machine, measure each scenario
+//! Steps: parse the options, detect the machine, measure the pinned
+//! scenarios in a child process confined to one core (see
+//! `hoare_bench::pinned`), measure every other scenario in this process
 //! (progress bar on stderr; plain lines instead when stderr is not a
-//! terminal), then write `REPORT.md` and `plots/*.svg` under the output
-//! directory and print the targets' verdicts.
+//! terminal), measure the channels' heap footprint with the counting
+//! allocator installed below, then write `REPORT.md` and `plots/*.svg`
+//! under the output directory and print the targets' verdicts.
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
+use hoare_bench::chan_workloads::is_pinned;
 use hoare_bench::machine::Machine;
-use hoare_bench::measure::{self, Config};
+use hoare_bench::measure::{self, Config, Measurement};
+use hoare_bench::memory::{self, CountingAlloc};
 use hoare_bench::report::{self, Run};
-use hoare_bench::targets::{TARGETS, Verdict};
-use hoare_bench::{plot, workload};
+use hoare_bench::targets::{self, Verdict};
+use hoare_bench::workload::{Scenario, Workload};
+use hoare_bench::{pinned, plot, workload};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+/// Counts the heap bytes of the channels in the report's memory section;
+/// costs the workloads one thread-local read per allocation.
+#[global_allocator]
+static ALLOC: CountingAlloc = CountingAlloc;
+
 const USAGE: &str = "\
-hoare-bench: compare hoare with std, parking_lot, crossbeam and tokio
+hoare-bench: compare hoare with std, parking_lot, crossbeam, flume, kanal and tokio
 
 USAGE: cargo run --release -p hoare-bench -- [OPTIONS]
 
@@ -37,6 +48,10 @@ OPTIONS:
     --filter <TEXT>   only scenarios whose group/name contains TEXT
     --list            list the workloads and exit
     -h, --help        print this help
+
+The chan/pinned_* scenarios run in a child process pinned to core 0 by
+`taskset -c 0` (internal flag --pinned-child); without taskset they are
+skipped and the report says so.
 ";
 
 /// The parsed command line.
@@ -45,6 +60,9 @@ struct Options {
     out: PathBuf,
     filter: Option<String>,
     list: bool,
+    /// This process is the pinned child: measure only the pinned
+    /// scenarios and report on stdout.
+    pinned_child: bool,
 }
 
 fn parse(args: &[String]) -> Result<Options, String> {
@@ -52,6 +70,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
     let mut out = None;
     let mut filter = None;
     let mut list = false;
+    let mut pinned_child = false;
     let mut it = args.iter();
     while let Some(arg) = it.next() {
         match arg.as_str() {
@@ -59,6 +78,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
             "--smoke" => config = Config::smoke(),
             "--full" => config = Config::full(),
             "--list" => list = true,
+            pinned::CHILD_FLAG => pinned_child = true,
             "--out" => out = Some(PathBuf::from(it.next().ok_or("--out needs a directory")?)),
             "--filter" => filter = Some(it.next().ok_or("--filter needs a text")?.clone()),
             "-h" | "--help" => return Err(String::new()),
@@ -77,6 +97,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
         out,
         filter,
         list,
+        pinned_child,
     })
 }
 
@@ -118,6 +139,19 @@ fn main() -> ExitCode {
         }
         return ExitCode::SUCCESS;
     }
+    if options.pinned_child {
+        let pinned: Vec<_> = workloads
+            .into_iter()
+            .filter(|w| is_pinned(w.scenario))
+            .collect();
+        return match pinned::serve(&pinned, &options.config) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     if workloads.is_empty() {
         eprintln!("error: no workload matches the filter");
         return ExitCode::from(2);
@@ -134,47 +168,97 @@ fn main() -> ExitCode {
     }
 }
 
+/// The flags that make the pinned child measure what this run measures.
+fn child_args(options: &Options) -> Vec<String> {
+    let mut args = vec![format!("--{}", options.config.mode)];
+    if let Some(f) = &options.filter {
+        args.extend(["--filter".to_owned(), f.clone()]);
+    }
+    args
+}
+
+/// Prints a scenario's medians and ratios, for logs without a terminal.
+fn print_line(scenario: &Scenario, measured: &[Measurement]) {
+    let best = report::fastest(measured);
+    let line: Vec<String> = measured
+        .iter()
+        .map(|m| {
+            format!(
+                "{} {} ({:.2}x)",
+                m.workload.implementation,
+                report::format_ns(m.stats.median),
+                m.stats.median / best
+            )
+        })
+        .collect();
+    eprintln!("{}: {}", scenario.id(), line.join(", "));
+}
+
 fn run(
     options: &Options,
     args: &[String],
-    workloads: &[workload::Workload],
+    workloads: &[Workload],
 ) -> Result<(), Box<dyn std::error::Error>> {
     let config = &options.config;
     let machine = Machine::detect();
     let started = Instant::now();
     let plain = !std::io::stderr().is_terminal();
     eprintln!(
-        "hoare-bench: {} mode, {} workloads, {} samples each, on {} ({} cores)",
+        "hoare-bench: {} mode, {} workloads, on {} ({} cores)",
         config.mode,
         workloads.len(),
-        config.samples,
         machine.cpu_model,
         machine.cores
     );
 
-    let bar = progress_bar(config.steps(workloads.len()));
+    let mut notes = Vec::new();
+    let (pinned, local): (Vec<Workload>, Vec<Workload>) =
+        workloads.iter().partition(|w| is_pinned(w.scenario));
+    let pinned = if pinned.is_empty() || pinned::taskset_available() {
+        pinned
+    } else {
+        notes.push(format!(
+            "The {} single-core (`chan/pinned_*`) entries were not measured: `taskset` \
+             (util-linux) is not installed on this machine.",
+            pinned.len()
+        ));
+        Vec::new()
+    };
+    let bar = progress_bar(config.steps(&pinned) + config.steps(&local));
+    let mut pinned_results = Vec::new();
+    if !pinned.is_empty() {
+        bar.set_message("chan/pinned_* (child process on core 0)");
+        pinned_results = pinned::measure_in_child(&pinned, &child_args(options), || bar.inc(1))?;
+    }
     let mut results = Vec::new();
     for (scenario, entries) in workload::by_scenario(workloads) {
-        bar.set_message(scenario.id());
-        let measured = measure::measure_scenario(&entries, config, |_| bar.inc(1));
-        if plain {
-            let best = report::fastest(&measured);
-            let line: Vec<String> = measured
+        let measured = if is_pinned(scenario) {
+            match pinned_results
                 .iter()
-                .map(|m| {
-                    format!(
-                        "{} {} ({:.2}x)",
-                        m.workload.implementation,
-                        report::format_ns(m.stats.median),
-                        m.stats.median / best
-                    )
-                })
-                .collect();
-            eprintln!("{}: {}", scenario.id(), line.join(", "));
+                .position(|(s, _)| std::ptr::eq(*s, scenario))
+            {
+                Some(i) => pinned_results.swap_remove(i).1,
+                None => continue,
+            }
+        } else {
+            bar.set_message(scenario.id());
+            measure::measure_scenario(&entries, config.budget(scenario), |_| bar.inc(1))
+        };
+        if plain {
+            print_line(scenario, &measured);
         }
         results.push((scenario, measured));
     }
     bar.finish_and_clear();
+
+    // Footprints only when channels are part of the run; measured last so
+    // that no workload thread is alive (they would not be counted anyway:
+    // counting is per thread).
+    let footprints = if workloads.iter().any(|w| w.scenario.group == "chan") {
+        memory::footprints()
+    } else {
+        None
+    };
 
     let plots = options.out.join("plots");
     std::fs::create_dir_all(&plots)?;
@@ -191,21 +275,31 @@ fn run(
         config,
         machine: &machine,
         results: &results,
+        footprints: footprints.as_deref(),
+        notes: &notes,
         wall_time: started.elapsed(),
     });
     let report_path = options.out.join("REPORT.md");
     std::fs::write(&report_path, text)?;
 
+    for note in &notes {
+        println!("note: {note}");
+    }
     let all: Vec<_> = results
         .iter()
         .flat_map(|(_, m)| m.iter().cloned())
         .collect();
-    for t in TARGETS {
+    let mut unmeasured = 0;
+    for t in targets::all() {
+        let label = &t.label;
         match t.judge(&all) {
-            Verdict::Met(r) => println!("MET     {:<50} {r:.2} (≤ {:.1})", t.label, t.max_ratio),
-            Verdict::Missed(r) => println!("MISSED  {:<50} {r:.2} (≤ {:.1})", t.label, t.max_ratio),
-            Verdict::NotMeasured => println!("-       {:<50} not measured", t.label),
+            Verdict::Met(r) => println!("MET     {label:<50} {r:.2} (≤ {:.1})", t.max_ratio),
+            Verdict::Missed(r) => println!("MISSED  {label:<50} {r:.2} (≤ {:.1})", t.max_ratio),
+            Verdict::NotMeasured => unmeasured += 1,
         }
+    }
+    if unmeasured > 0 {
+        println!("-       {unmeasured} targets not measured in this run");
     }
     println!(
         "wrote {} and {} plots under {} in {:.1} s",

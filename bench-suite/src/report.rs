@@ -1,19 +1,21 @@
 //! The Markdown report.
 //!
-//! Layout: a header naming the command and the mode, the machine summary,
-//! a short guide to the columns, then one section per group with one table
-//! per scenario, and last the targets with their verdicts. Every ratio in
-//! it is computed from the run's own medians: a table's ratios are to the
-//! fastest implementation in that table, a target's to its named peer.
+//! Layout: a header naming the command and the mode, notes on anything
+//! left out, the machine summary, a short guide to the columns, then one
+//! section per group with one table per scenario, the channels' heap
+//! footprint, and last the targets with their verdicts. Every ratio in it
+//! is computed from the run's own medians: a table's ratios are to the
+//! fastest implementation in that table, a target's to its peer.
 
 use std::fmt::Write as _;
 use std::time::Duration;
 
 use crate::machine::Machine;
-use crate::measure::{Config, Measurement};
+use crate::measure::{Budget, Config, Measurement};
+use crate::memory::{self, Footprint};
 use crate::plot;
-use crate::targets::{TARGETS, Verdict};
-use crate::workload::Scenario;
+use crate::targets::{self, Verdict};
+use crate::workload::{self, Scenario};
 
 /// Everything the report is written from.
 #[derive(Debug)]
@@ -26,6 +28,10 @@ pub struct Run<'a> {
     pub machine: &'a Machine,
     /// All measurements, grouped by scenario in report order.
     pub results: &'a [(&'static Scenario, Vec<Measurement>)],
+    /// The channels' heap footprint, if it was measured.
+    pub footprints: Option<&'a [Footprint]>,
+    /// What the run could not do, one sentence each (a missing tool).
+    pub notes: &'a [String],
     /// Wall time of the whole run.
     pub wall_time: Duration,
 }
@@ -85,6 +91,9 @@ pub fn fastest(measurements: &[Measurement]) -> f64 {
 pub fn render(run: &Run<'_>) -> String {
     let mut out = String::new();
     header(&mut out, run);
+    for note in run.notes {
+        let _ = writeln!(out, "> **Note:** {note}\n");
+    }
     machine(&mut out, run.machine);
     guide(&mut out);
     let mut group = "";
@@ -92,11 +101,30 @@ pub fn render(run: &Run<'_>) -> String {
         if scenario.group != group {
             group = scenario.group;
             let _ = writeln!(out, "## Group `{group}`\n");
+            if let Some(intro) = workload::group_intro(group) {
+                let _ = writeln!(out, "{intro}\n");
+            }
         }
         table(&mut out, scenario, measurements);
     }
+    if let Some(f) = run.footprints {
+        footprints(&mut out, f);
+    }
     targets(&mut out, run.results);
     out
+}
+
+/// "12 samples per implementation, about 150 ms each".
+fn describe(b: &Budget) -> String {
+    let mut text = format!(
+        "{} samples per implementation, about {} ms each",
+        b.samples,
+        b.sample_time.as_millis()
+    );
+    if b.max_ops < crate::measure::MAX_OPS {
+        let _ = write!(text, " and at most {} operations", thousands(b.max_ops));
+    }
+    text
 }
 
 fn header(out: &mut String, run: &Run<'_>) {
@@ -104,14 +132,14 @@ fn header(out: &mut String, run: &Run<'_>) {
     let _ = writeln!(out, "# hoare benchmark report\n");
     let _ = writeln!(
         out,
-        "Written by `{}` (mode **{}**: {} samples per implementation, about {} ms each, \
-         samples of one scenario interleaved; whole run {:.0} s). Regenerate it with \
+        "Written by `{}` (mode **{}**: {}; group `chan`: {}; samples of one scenario \
+         interleaved; whole run {:.0} s). Regenerate it with \
          `cargo run --release -p hoare-bench -- --quick`, or without `--quick` for the \
          longer full run.\n",
         run.command,
         c.mode,
-        c.samples,
-        c.sample_time.as_millis(),
+        describe(&c.base),
+        describe(&c.chan),
         run.wall_time.as_secs_f64(),
     );
 }
@@ -185,6 +213,63 @@ fn table(out: &mut String, scenario: &Scenario, measurements: &[Measurement]) {
     );
 }
 
+/// An integer with thousands separators.
+///
+/// ```
+/// assert_eq!(hoare_bench::report::thousands(16_640), "16,640");
+/// assert_eq!(hoare_bench::report::thousands(-5), "-5");
+/// ```
+pub fn thousands(n: impl Into<i128>) -> String {
+    let n: i128 = n.into();
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(d);
+    }
+    if n < 0 {
+        out.insert(0, '-');
+    }
+    out
+}
+
+/// A byte count for the footprint table.
+fn format_bytes(bytes: Option<isize>) -> String {
+    match bytes {
+        Some(b) => format!("{} B", thousands(b as i64)),
+        None => "–".to_owned(),
+    }
+}
+
+fn footprints(out: &mut String, rows: &[Footprint]) {
+    let _ = writeln!(out, "## Channel memory\n");
+    let _ = writeln!(
+        out,
+        "Heap bytes, counted by the `hoare-bench` binary's global allocator on the \
+         measuring thread: allocated minus freed while building an empty channel of each \
+         flavor (`u64` messages), and, for unbounded channels, per message with {} messages \
+         queued ((bytes after the sends − bytes before) / {}). tokio has no capacity-0 \
+         channel.\n",
+        thousands(memory::QUEUED),
+        thousands(memory::QUEUED),
+    );
+    let _ = write!(out, "| implementation |");
+    for flavor in memory::FLAVORS {
+        let _ = write!(out, " empty {flavor} |");
+    }
+    let _ = writeln!(out, " per queued message |\n|---|---:|---:|---:|---:|---:|");
+    for f in rows {
+        let _ = write!(out, "| {} |", f.implementation);
+        for bytes in f.empty {
+            let _ = write!(out, " {} |", format_bytes(bytes));
+        }
+        let _ = writeln!(out, " {:.1} B |", f.per_message);
+    }
+    out.push('\n');
+}
+
 fn targets(out: &mut String, results: &[(&'static Scenario, Vec<Measurement>)]) {
     let all: Vec<Measurement> = results
         .iter()
@@ -193,17 +278,19 @@ fn targets(out: &mut String, results: &[(&'static Scenario, Vec<Measurement>)]) 
     let _ = writeln!(out, "## Targets\n");
     let _ = writeln!(
         out,
-        "Ratio = hoare's median / the peer's median in the same scenario of this run; \
-         a target is met when the ratio is at or below its limit. \"IQRs overlap\" marks a \
+        "Ratio = hoare's median / the peer's median in the same scenario of this run \
+         (\"the fastest peer\": the fastest implementation other than hoare in that table; \
+         a geometric mean: of the per-scenario ratios over the listed scenarios); a target \
+         is met when the ratio is at or below its limit. \"IQRs overlap\" marks a \
          comparison whose two interquartile ranges overlap: hoare and the peer are within \
          this run's noise of each other.\n"
     );
     let _ = writeln!(
         out,
-        "| target | scenario | hoare / peer | limit | verdict | spread |\n\
-         |---|---|---:|---:|---|---|"
+        "| target | scenario | peer | hoare / peer | limit | verdict | spread |\n\
+         |---|---|---|---:|---:|---|---|"
     );
-    for t in TARGETS {
+    for t in targets::all() {
         let (ratio, verdict) = match t.judge(&all) {
             Verdict::Met(r) => (format!("{r:.2}"), "MET"),
             Verdict::Missed(r) => (format!("{r:.2}"), "**MISSED**"),
@@ -216,9 +303,10 @@ fn targets(out: &mut String, results: &[(&'static Scenario, Vec<Measurement>)]) 
         };
         let _ = writeln!(
             out,
-            "| {} | `{}` | {ratio} | ≤ {:.1} | {verdict} | {spread} |",
+            "| {} | {} | {} | {ratio} | ≤ {:.1} | {verdict} | {spread} |",
             t.label,
-            t.scenario.id(),
+            t.scope(),
+            t.peer_name(&all).unwrap_or("–"),
             t.max_ratio,
         );
     }

@@ -1,27 +1,59 @@
 //! The performance targets the report checks.
 //!
-//! A target compares hoare's median with one named peer's median in the
-//! same scenario of the same run: `ratio = hoare / peer`, met when
-//! `ratio <= max_ratio`. The verdict is always computed from the
-//! measurements; a target whose scenario was not measured (filtered out)
-//! reports "not measured" instead of a verdict.
+//! A target holds hoare's median against peers' medians from the same run,
+//! in one of three ways ([`Against`]):
+//!
+//! * one named peer in one scenario: `ratio = hoare / peer`;
+//! * the fastest peer in one scenario, whoever it is in this run;
+//! * one named peer over a set of scenarios: the geometric mean of the
+//!   per-scenario ratios, so every scenario weighs the same whether its
+//!   messages cost 10 ns or 30 µs.
+//!
+//! A target is met when its ratio is at most `max_ratio`. The verdict is
+//! always computed from the measurements; a target whose scenarios were
+//! not measured (filtered out) reports "not measured" instead.
 
+use crate::chan_workloads as chan;
 use crate::measure::Measurement;
 use crate::sync_workloads as sync;
-use crate::workload::Scenario;
+use crate::workload::{self, Scenario};
 
-/// One target: hoare against one peer in one scenario.
+/// What hoare is held against.
+#[derive(Debug)]
+pub enum Against {
+    /// One named peer in one scenario.
+    Peer {
+        /// The scenario both sides run.
+        scenario: &'static Scenario,
+        /// The peer's implementation name.
+        peer: &'static str,
+    },
+    /// The fastest implementation other than hoare in one scenario.
+    BestPeer {
+        /// The scenario.
+        scenario: &'static Scenario,
+    },
+    /// One named peer, geometric mean of the ratios over several scenarios.
+    GeoMean {
+        /// The scenarios; those missing from a run are left out of it.
+        scenarios: Vec<&'static Scenario>,
+        /// The peer's implementation name.
+        peer: &'static str,
+        /// How the report names the set of scenarios.
+        over: &'static str,
+    },
+}
+
+/// One target.
 #[derive(Debug)]
 pub struct Target {
     /// What the report calls it.
-    pub label: &'static str,
-    /// The scenario both sides run.
-    pub scenario: &'static Scenario,
+    pub label: String,
     /// The implementation under test (hoare's entry).
     pub subject: &'static str,
-    /// The peer it is held against.
-    pub peer: &'static str,
-    /// Largest acceptable `subject / peer` ratio of medians.
+    /// What it is held against.
+    pub against: Against,
+    /// Largest acceptable ratio.
     pub max_ratio: f64,
 }
 
@@ -36,76 +68,237 @@ pub enum Verdict {
     NotMeasured,
 }
 
+/// The measurement of `implementation` in `scenario`, if the run has it.
+fn find<'a>(
+    run: &'a [Measurement],
+    scenario: &Scenario,
+    implementation: &str,
+) -> Option<&'a Measurement> {
+    run.iter().find(|m| {
+        std::ptr::eq(m.workload.scenario, scenario) && m.workload.implementation == implementation
+    })
+}
+
+/// The fastest measurement in `scenario` that is not `subject`'s.
+fn best_peer<'a>(
+    run: &'a [Measurement],
+    scenario: &Scenario,
+    subject: &str,
+) -> Option<&'a Measurement> {
+    run.iter()
+        .filter(|m| {
+            std::ptr::eq(m.workload.scenario, scenario) && m.workload.implementation != subject
+        })
+        .min_by(|a, b| a.stats.median.total_cmp(&b.stats.median))
+}
+
 impl Target {
-    /// The subject's and the peer's measurements in `run`, if both exist.
+    /// For a single-scenario target, the subject's and the peer's
+    /// measurements in `run`, if both exist.
     pub fn pair<'a>(&self, run: &'a [Measurement]) -> Option<(&'a Measurement, &'a Measurement)> {
-        let find = |implementation: &str| {
-            run.iter().find(|m| {
-                std::ptr::eq(m.workload.scenario, self.scenario)
-                    && m.workload.implementation == implementation
-            })
-        };
-        Some((find(self.subject)?, find(self.peer)?))
+        match &self.against {
+            Against::Peer { scenario, peer } => Some((
+                find(run, scenario, self.subject)?,
+                find(run, scenario, peer)?,
+            )),
+            Against::BestPeer { scenario } => Some((
+                find(run, scenario, self.subject)?,
+                best_peer(run, scenario, self.subject)?,
+            )),
+            Against::GeoMean { .. } => None,
+        }
+    }
+
+    /// The peer this target compares with in `run`: the named one, or the
+    /// fastest one there (`None` if it has no measured peer).
+    pub fn peer_name(&self, run: &[Measurement]) -> Option<&'static str> {
+        match &self.against {
+            Against::Peer { peer, .. } | Against::GeoMean { peer, .. } => Some(peer),
+            Against::BestPeer { .. } => self.pair(run).map(|(_, p)| p.workload.implementation),
+        }
+    }
+
+    /// How the report names the target's scenarios.
+    pub fn scope(&self) -> String {
+        match &self.against {
+            Against::Peer { scenario, .. } | Against::BestPeer { scenario } => {
+                format!("`{}`", scenario.id())
+            }
+            Against::GeoMean {
+                scenarios, over, ..
+            } => format!("{over} ({} scenarios)", scenarios.len()),
+        }
+    }
+
+    /// The target's ratio in `run`, if it can be computed.
+    pub fn ratio(&self, run: &[Measurement]) -> Option<f64> {
+        match &self.against {
+            Against::GeoMean {
+                scenarios, peer, ..
+            } => {
+                let logs: Vec<f64> = scenarios
+                    .iter()
+                    .filter_map(|s| Some((find(run, s, self.subject)?, find(run, s, peer)?)))
+                    .filter(|(_, p)| p.stats.median > 0.0)
+                    .map(|(h, p)| (h.stats.median / p.stats.median).ln())
+                    .collect();
+                (!logs.is_empty()).then(|| (logs.iter().sum::<f64>() / logs.len() as f64).exp())
+            }
+            _ => {
+                let (subject, peer) = self.pair(run)?;
+                (peer.stats.median > 0.0).then(|| subject.stats.median / peer.stats.median)
+            }
+        }
     }
 
     /// Judges this target against a run's measurements.
     pub fn judge(&self, run: &[Measurement]) -> Verdict {
-        match self.pair(run) {
-            Some((subject, peer)) if peer.stats.median > 0.0 => {
-                let ratio = subject.stats.median / peer.stats.median;
-                if ratio <= self.max_ratio {
-                    Verdict::Met(ratio)
-                } else {
-                    Verdict::Missed(ratio)
-                }
-            }
-            _ => Verdict::NotMeasured,
+        match self.ratio(run) {
+            Some(r) if r <= self.max_ratio => Verdict::Met(r),
+            Some(r) => Verdict::Missed(r),
+            None => Verdict::NotMeasured,
         }
     }
 
-    /// Whether the subject's and the peer's interquartile ranges overlap:
-    /// then the sign of their difference is within this run's noise.
+    /// For a single-scenario target, whether the subject's and the peer's
+    /// interquartile ranges overlap: then the sign of their difference is
+    /// within this run's noise.
     pub fn within_noise(&self, run: &[Measurement]) -> Option<bool> {
         let (a, b) = self.pair(run)?;
         Some(a.stats.p25 <= b.stats.p75 && b.stats.p25 <= a.stats.p75)
     }
 }
 
-/// The project's targets for hoare-sync (issue: bench-suite sync workloads).
-pub static TARGETS: &[Target] = &[
+/// hoare against `peer` in `scenario`.
+fn against_peer(label: &str, scenario: &'static Scenario, peer: &'static str, max: f64) -> Target {
     Target {
-        label: "Uncontended Mutex vs std Mutex",
-        scenario: &sync::MUTEX_UNCONTENDED,
+        label: label.to_owned(),
         subject: "hoare",
-        peer: "std",
-        max_ratio: 1.0,
-    },
-    Target {
-        label: "Contended Mutex (2 threads) vs parking_lot Mutex",
-        scenario: &sync::MUTEX_CONTENDED,
+        against: Against::Peer { scenario, peer },
+        max_ratio: max,
+    }
+}
+
+/// Every target of the project, in report order: hoare-sync's (issue:
+/// bench-suite sync workloads), then hoare-chan's (issue: channel
+/// workloads): every channel scenario at most as slow as its fastest peer,
+/// and over crossbeam's thread workloads a geometric mean at most 0.8 of
+/// crossbeam-channel.
+pub fn all() -> Vec<Target> {
+    let mut targets = vec![
+        against_peer(
+            "Uncontended Mutex vs std Mutex",
+            &sync::MUTEX_UNCONTENDED,
+            "std",
+            1.0,
+        ),
+        against_peer(
+            "Contended Mutex (2 threads) vs parking_lot Mutex",
+            &sync::MUTEX_CONTENDED,
+            "parking_lot",
+            1.0,
+        ),
+        against_peer(
+            "Read-mostly RwMutex vs std RwLock",
+            &sync::RWMUTEX_READ_MOSTLY,
+            "std",
+            1.0,
+        ),
+        against_peer(
+            "Async Semaphore vs tokio Semaphore (uncontended)",
+            &sync::SEMAPHORE_UNCONTENDED,
+            "tokio",
+            0.8,
+        ),
+        against_peer(
+            "Async Semaphore vs tokio Semaphore (contended)",
+            &sync::SEMAPHORE_CONTENDED,
+            "tokio",
+            0.8,
+        ),
+    ];
+    targets.push(Target {
+        label: "Channel thread workloads vs crossbeam-channel (geometric mean)".to_owned(),
         subject: "hoare",
-        peer: "parking_lot",
-        max_ratio: 1.0,
-    },
-    Target {
-        label: "Read-mostly RwMutex vs std RwLock",
-        scenario: &sync::RWMUTEX_READ_MOSTLY,
-        subject: "hoare",
-        peer: "std",
-        max_ratio: 1.0,
-    },
-    Target {
-        label: "Async Semaphore vs tokio Semaphore (uncontended)",
-        scenario: &sync::SEMAPHORE_UNCONTENDED,
-        subject: "hoare",
-        peer: "tokio",
+        against: Against::GeoMean {
+            scenarios: chan::thread_scenarios(),
+            peer: "crossbeam",
+            over: "crossbeam's suite + ping-pong on 2 cores",
+        },
         max_ratio: 0.8,
-    },
-    Target {
-        label: "Async Semaphore vs tokio Semaphore (contended)",
-        scenario: &sync::SEMAPHORE_CONTENDED,
-        subject: "hoare",
-        peer: "tokio",
-        max_ratio: 0.8,
-    },
-];
+    });
+    let chan_workloads = chan::workloads();
+    for (scenario, _) in workload::by_scenario(&chan_workloads) {
+        targets.push(Target {
+            label: format!("{} vs the fastest peer", scenario.title),
+            subject: "hoare",
+            against: Against::BestPeer { scenario },
+            max_ratio: 1.0,
+        });
+    }
+    targets
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::measure::Stats;
+    use crate::workload::Workload;
+
+    fn measured(scenario: &'static Scenario, implementation: &'static str, ns: f64) -> Measurement {
+        Measurement {
+            workload: Workload {
+                scenario,
+                implementation,
+                run: |_| std::time::Duration::ZERO,
+            },
+            ops_per_sample: 1,
+            samples_ns: vec![ns],
+            stats: Stats::from_samples(&[ns]),
+        }
+    }
+
+    #[test]
+    fn best_peer_is_the_fastest_other_implementation() {
+        let s = &chan::SPSC[0];
+        let run = [
+            measured(s, "hoare", 90.0),
+            measured(s, "crossbeam", 100.0),
+            measured(s, "kanal", 60.0),
+        ];
+        let t = Target {
+            label: String::new(),
+            subject: "hoare",
+            against: Against::BestPeer { scenario: s },
+            max_ratio: 1.0,
+        };
+        assert_eq!(t.peer_name(&run), Some("kanal"));
+        assert_eq!(t.judge(&run), Verdict::Missed(1.5));
+    }
+
+    #[test]
+    fn geometric_mean_weighs_every_scenario_alike() {
+        let (a, b) = (&chan::SPSC[0], &chan::SPSC[1]);
+        let run = [
+            measured(a, "hoare", 1_000.0),
+            measured(a, "crossbeam", 4_000.0),
+            measured(b, "hoare", 20.0),
+            measured(b, "crossbeam", 10.0),
+        ];
+        let t = Target {
+            label: String::new(),
+            subject: "hoare",
+            against: Against::GeoMean {
+                scenarios: vec![a, b, &chan::SPSC[2]],
+                peer: "crossbeam",
+                over: "test",
+            },
+            max_ratio: 0.8,
+        };
+        // sqrt(0.25 * 2.0); the unmeasured third scenario is left out.
+        let r = t.ratio(&run).expect("two scenarios measured");
+        assert!((r - 0.5f64.sqrt()).abs() < 1e-12);
+        assert_eq!(t.judge(&run), Verdict::Met(r));
+        assert_eq!(t.judge(&[]), Verdict::NotMeasured);
+    }
+}

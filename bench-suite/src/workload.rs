@@ -17,7 +17,7 @@ use std::time::Duration;
 /// implementations perform.
 #[derive(Debug)]
 pub struct Scenario {
-    /// The area: `sync` now; `channel` and `sched` later.
+    /// The area: `sync`, `chan`; `sched` later.
     pub group: &'static str,
     /// Short identifier, unique within the group (`mutex_uncontended`);
     /// also the file name of the plot.
@@ -59,7 +59,16 @@ impl Workload {
 pub fn all() -> Vec<Workload> {
     let mut all = Vec::new();
     all.extend(crate::sync_workloads::workloads());
+    all.extend(crate::chan_workloads::workloads());
     all
+}
+
+/// The paragraph the report prints under `group`'s heading, if any.
+pub fn group_intro(group: &str) -> Option<&'static str> {
+    match group {
+        "chan" => Some(crate::chan_workloads::INTRO),
+        _ => None,
+    }
 }
 
 /// The scenarios of `workloads` in first-seen order, each with its entries.

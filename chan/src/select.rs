@@ -66,6 +66,10 @@ pub trait Case {
     fn due(&self) -> Option<Instant>;
     /// Passes on a wake-up this case received and did not use.
     fn forward(&self);
+    /// Withdraws a registered case whose wait is being abandoned (a
+    /// dropped future): aborts the wait, removes the entry, and passes on
+    /// a claim that came for this case. Nothing if not registered.
+    fn withdraw(&mut self);
 }
 
 /// Where a case is registered.
@@ -142,7 +146,8 @@ impl<T> Case for RecvCase<'_, T> {
     }
 
     fn unregister(&mut self) {
-        if let Some(r) = self.reg.take() {
+        // A claim removed the entry already (`waitlist.rs`): no lock needed.
+        if let Some(r) = self.reg.take().filter(|r| !r.claimed_for_me()) {
             match &self.rx.flavor {
                 ReceiverFlavor::Array(c) => c.unregister_recv(&r.signal, r.index),
                 ReceiverFlavor::List(c) => c.unregister_recv(&r.signal, r.index),
@@ -183,11 +188,15 @@ impl<T> Case for RecvCase<'_, T> {
             _ => {}
         }
     }
+
+    fn withdraw(&mut self) {
+        drop_registered(self);
+    }
 }
 
 impl<T> Drop for RecvCase<'_, T> {
     fn drop(&mut self) {
-        drop_registered(self);
+        self.withdraw();
     }
 }
 
@@ -315,11 +324,19 @@ impl<T> Case for SendCase<'_, T> {
 
     fn unregister(&mut self) {
         let Some(r) = self.reg.take() else { return };
+        // A claim removed the entry already (`waitlist.rs`): no lock needed.
+        let listed = !r.claimed_for_me();
         match &self.tx.flavor {
-            SenderFlavor::Array(c) => c.unregister_send(&r.signal, r.index),
+            SenderFlavor::Array(c) => {
+                if listed {
+                    c.unregister_send(&r.signal, r.index);
+                }
+            }
             SenderFlavor::List(_) => {}
             SenderFlavor::Zero(c) => {
-                c.unregister_send(&r.signal, r.index);
+                if listed {
+                    c.unregister_send(&r.signal, r.index);
+                }
                 if let Some(packet) = self.packet.take() {
                     // SAFETY: the entry is gone (removed just now under the
                     // channel lock, or by its claimer), so nobody else
@@ -356,6 +373,10 @@ impl<T> Case for SendCase<'_, T> {
             c.forward_send();
         }
     }
+
+    fn withdraw(&mut self) {
+        drop_registered(self);
+    }
 }
 
 impl<T> RegisteredCase for SendCase<'_, T> {
@@ -375,7 +396,7 @@ impl<T> RegisteredCase for SendCase<'_, T> {
 
 impl<T> Drop for SendCase<'_, T> {
     fn drop(&mut self) {
-        drop_registered(self);
+        self.withdraw();
     }
 }
 
@@ -652,6 +673,16 @@ impl AsyncSelect {
             }
             let _ = ABORTED;
             return Poll::Pending;
+        }
+    }
+}
+
+impl Drop for AsyncSelect {
+    fn drop(&mut self) {
+        // The cases withdrew themselves (or are dropped right after us and
+        // do so then); the signal goes back to the pool only if unshared.
+        if let Some(s) = self.signal.take() {
+            Signal::recycle_task(s);
         }
     }
 }

@@ -3,6 +3,8 @@
 //! writing the code. The `select!` macro is the everyday form.
 
 use core::future::Future;
+use core::pin::Pin;
+use core::task::{Context, Poll};
 use core::time::Duration;
 
 use crate::channel::{Receiver, Sender};
@@ -112,17 +114,10 @@ impl<'a> Select<'a> {
     /// its outcome with [`Select::recv_result`] / [`Select::send_result`].
     /// Dropping the future withdraws every case; nothing is consumed.
     pub fn select_async(&mut self) -> impl Future<Output = usize> + '_ {
-        let mut state = AsyncSelect::new(Mode::Block);
-        core::future::poll_fn(move |cx| {
-            let mut cases: Vec<&mut dyn Case> = self
-                .cases
-                .iter_mut()
-                .map(|c| &mut *c.2 as &mut dyn Case)
-                .collect();
-            state
-                .poll(&mut cases, cx)
-                .map(|i| i.expect("blocking select fires a case"))
-        })
+        SelectAsync {
+            sel: self,
+            state: AsyncSelect::new(Mode::Block),
+        }
     }
 
     /// The concrete case at `index`, checked to be a `kind` case on the
@@ -132,15 +127,19 @@ impl<'a> Select<'a> {
             .cases
             .get_mut(index)
             .expect("Select: no case with this index");
+        // Every `never()` receiver has address 0 whatever its payload type,
+        // so an address of 0 proves nothing; such a case never fires and
+        // has no outcome to read anyway.
         assert!(
-            *k == kind && *a == addr,
+            *k == kind && *a == addr && addr != 0,
             "Select: the handle does not belong to case {index}"
         );
         // SAFETY: a case of this kind on this channel was created by
         // `recv`/`send` from a handle of the very channel (the address is
         // the live channel allocation, and no two live channels share one),
         // so its concrete type is `RecvCase<'a, T>` / `SendCase<'a, T>`
-        // with the caller's `T`.
+        // with the caller's `T`. (Address 0, shared by every `never()`
+        // receiver, was refused above.)
         unsafe { &mut *(&mut **case as *mut dyn Case).cast::<C>() }
     }
 
@@ -171,6 +170,38 @@ impl<'a> Select<'a> {
     pub fn take_unsent<T: 'a>(&mut self, index: usize, tx: &Sender<T>) -> Option<T> {
         self.case::<SendCase<'a, T>>(index, Kind::Send, tx.addr())
             .take_value_pub()
+    }
+}
+
+/// The future of [`Select::select_async`]. The cases outlive it (they
+/// belong to the `Select`), so dropping it withdraws them explicitly.
+struct SelectAsync<'s, 'a> {
+    sel: &'s mut Select<'a>,
+    state: AsyncSelect,
+}
+
+impl Future for SelectAsync<'_, '_> {
+    type Output = usize;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<usize> {
+        let this = self.get_mut();
+        let mut cases: Vec<&mut dyn Case> = this
+            .sel
+            .cases
+            .iter_mut()
+            .map(|c| &mut *c.2 as &mut dyn Case)
+            .collect();
+        this.state
+            .poll(&mut cases, cx)
+            .map(|i| i.expect("blocking select fires a case"))
+    }
+}
+
+impl Drop for SelectAsync<'_, '_> {
+    fn drop(&mut self) {
+        for c in &mut self.sel.cases {
+            c.2.withdraw();
+        }
     }
 }
 

@@ -90,11 +90,37 @@ impl core::fmt::Debug for Signal {
 
 impl Signal {
     /// A signal for a future; the waker is set by [`Signal::set_waker`].
+    ///
+    /// Taken from the calling thread's small pool of finished task signals
+    /// when there is one (see [`Signal::recycle_task`]), so an executor
+    /// thread that polls many short-lived futures does not allocate for
+    /// each.
     pub(crate) fn for_task(waker: &Waker) -> Arc<Signal> {
-        Arc::new(Signal {
-            state: AtomicUsize::new(WAITING),
-            wake: Wake::Task(Mutex::new(Some(waker.clone()))),
-        })
+        match cache::take_task() {
+            Some(s) => {
+                // Relaxed: ours alone (pooled only when unshared).
+                s.state.store(WAITING, Ordering::Relaxed);
+                s.set_waker(waker);
+                s
+            }
+            None => Arc::new(Signal {
+                state: AtomicUsize::new(WAITING),
+                wake: Wake::Task(Mutex::new(Some(waker.clone()))),
+            }),
+        }
+    }
+
+    /// Returns a task signal to the pool once its future is done with it;
+    /// kept only if nobody else holds it (no list entry, no claimer about
+    /// to wake it).
+    pub(crate) fn recycle_task(mut signal: Arc<Signal>) {
+        if let Some(s) = Arc::get_mut(&mut signal) {
+            if let Wake::Task(w) = &mut s.wake {
+                // Drop the waker now: it may keep a task alive.
+                *w.get_mut() = None;
+                cache::put_task(signal);
+            }
+        }
     }
 
     /// Runs `f` with a signal for the calling thread, reset to `WAITING`.
@@ -264,6 +290,31 @@ mod cache {
     pub(super) fn put(signal: Arc<Signal>) {
         let _ = CACHED.try_with(|c| c.set(Some(signal)));
     }
+
+    /// At most this many idle task signals per thread.
+    const TASK_POOL: usize = 8;
+
+    std::thread_local! {
+        static TASKS: std::cell::RefCell<Vec<Arc<Signal>>> =
+            const { std::cell::RefCell::new(Vec::new()) };
+    }
+
+    pub(super) fn take_task() -> Option<Arc<Signal>> {
+        TASKS
+            .try_with(|t| t.try_borrow_mut().ok().and_then(|mut t| t.pop()))
+            .ok()
+            .flatten()
+    }
+
+    pub(super) fn put_task(signal: Arc<Signal>) {
+        let _ = TASKS.try_with(|t| {
+            if let Ok(mut t) = t.try_borrow_mut() {
+                if t.len() < TASK_POOL {
+                    t.push(signal);
+                }
+            }
+        });
+    }
 }
 
 /// Under loom every wait allocates: a loom `Arc` must not outlive the model
@@ -278,6 +329,14 @@ mod cache {
     }
 
     pub(super) fn put(signal: Arc<Signal>) {
+        drop(signal);
+    }
+
+    pub(super) fn take_task() -> Option<Arc<Signal>> {
+        None
+    }
+
+    pub(super) fn put_task(signal: Arc<Signal>) {
         drop(signal);
     }
 }

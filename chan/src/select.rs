@@ -38,6 +38,7 @@ use core::task::{Context, Poll};
 
 use crate::channel::{Receiver, ReceiverFlavor, Sender, SenderFlavor};
 use crate::err::{RecvError, SendError, TryRecvError, TrySendError};
+use crate::flavors::Backoff;
 use crate::flavors::zero::OwnedPacket;
 use crate::primitives::{Arc, Instant, random_below};
 use crate::signal::{ABORTED, SELECTED, Signal, WAITING};
@@ -502,16 +503,23 @@ pub fn run_blocking(cases: &mut [&mut dyn Case], mode: Mode) -> Option<usize> {
         if let Some(i) = try_all(cases, &mut order) {
             return Some(settle(cases, i, claimed));
         }
-        if let Some(c) = claimed.take() {
-            // The claimed case is not ready any more: somebody else used
-            // the wake-up's cause. Nothing to pass on.
-            let _ = c;
-        }
+        // The claimed case is not ready any more: somebody else used the
+        // wake-up's cause. Nothing to pass on.
+        claimed = None;
         let deadline = match mode {
             Mode::NonBlocking => return None,
             Mode::Block => None,
             Mode::Deadline(d) => d,
         };
+        // Like a single operation, try again for a short while before
+        // paying for registration on every channel.
+        let mut backoff = Backoff::new();
+        while !backoff.is_completed() {
+            backoff.snooze();
+            if let Some(i) = try_all(cases, &mut order) {
+                return Some(i);
+            }
+        }
         if deadline.is_some_and(|d| Instant::now() >= d) {
             return None;
         }

@@ -48,7 +48,7 @@ use hoare_sync::Mutex;
 
 use crate::err::{RecvTimeoutError, SendTimeoutError, TryRecvError, TrySendError};
 use crate::primitives::{Arc, Instant, UnsafeCell};
-use crate::signal::{ABORTED, Signal};
+use crate::signal::{ABORTED, Signal, WAITING};
 use crate::waitlist::{Entry, Waiters};
 
 /// The slot a waiting sender's value, or a committed receiver's incoming
@@ -326,22 +326,32 @@ impl<T> Zero<T> {
     }
 
     /// A receive by the wait `skip` would complete now.
+    ///
+    /// Only senders still waiting count: an entry whose wait was already
+    /// decided (claimed by another receiver, or withdrawn) stays listed
+    /// until its owner removes it, and counting it would send a select
+    /// round and round (register, "ready", withdraw, try, fail) while that
+    /// owner waits for the core to remove it.
     pub(crate) fn is_recv_ready(&self, skip: Option<&Arc<Signal>>) -> bool {
         let inner = self.inner.lock();
-        inner.closed || inner.senders.any(skip, |_| true)
+        inner.closed || inner.senders.any(skip, |e| e.signal.state() == WAITING)
     }
 
-    /// A send by the wait `skip` would complete now.
+    /// A send by the wait `skip` would complete now (only committed
+    /// receivers still waiting count; see `is_recv_ready`).
     pub(crate) fn is_send_ready(&self, skip: Option<&Arc<Signal>>) -> bool {
         let inner = self.inner.lock();
-        inner.closed || inner.receivers.any(skip, |e| !e.packet.is_null())
+        inner.closed
+            || inner
+                .receivers
+                .any(skip, |e| !e.packet.is_null() && e.signal.state() == WAITING)
     }
 
     /// A woken wake-only receiver went away: wake another one if a sender
     /// still waits.
     pub(crate) fn forward_recv(&self) {
         let mut inner = self.inner.lock();
-        if inner.senders.is_empty() {
+        if !inner.senders.any(None, |e| e.signal.state() == WAITING) {
             return;
         }
         let woken = inner.receivers.claim(None, |e| e.packet.is_null());

@@ -23,8 +23,10 @@ use util::{Counted, Drops, FLAVORS, Flavor, watchdog};
 /// (about ten times slower under ThreadSanitizer), a handful under Miri.
 const PER_PRODUCER: usize = if cfg!(miri) { 4 } else { 1_500 };
 
-/// How long a timed operation waits before it retries.
-const RETRY: Duration = Duration::from_millis(1);
+/// How long a timed operation waits before it retries. Miri's clock runs
+/// far ahead of its slow execution, so a millisecond there is too short
+/// for a partner to arrive at all.
+const RETRY: Duration = Duration::from_millis(if cfg!(miri) { 50 } else { 1 });
 
 /// How a producer sends.
 #[derive(Clone, Copy, Debug)]

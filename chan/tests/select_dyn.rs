@@ -7,10 +7,10 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use futures::executor::block_on;
-use hoare_chan::{RecvError, Select, SendError, bounded, unbounded};
+use hoare_chan::{RecvError, Select, SendError, bounded, never, unbounded};
 
 mod util;
-use util::{Drops, FLAVORS, send_later, settle};
+use util::{Drops, FLAVORS, poll_once, send_later, settle, watchdog};
 
 const MANY: usize = if cfg!(miri) { 8 } else { 50 };
 
@@ -373,4 +373,72 @@ fn reading_an_index_that_does_not_exist_panics() {
 #[should_panic(expected = "no cases")]
 fn a_blocking_select_with_no_cases_panics() {
     let _ = Select::new().select();
+}
+
+#[test]
+#[should_panic(expected = "does not belong")]
+fn reading_a_never_case_with_a_never_receiver_of_another_type_panics() {
+    // Every `never()` receiver looks alike, whatever its payload type; the
+    // outcome must not be read as a case of another type.
+    let n = never::<u8>();
+    let mut sel = Select::new();
+    let i = sel.recv(&n);
+    assert!(sel.try_select().is_none());
+    let other = never::<[u64; 64]>();
+    let _ = sel.recv_result(i, &other);
+}
+
+#[test]
+fn a_dropped_pending_select_async_withdraws_its_cases_while_the_select_lives() {
+    watchdog("select_async withdrawal", util::HANG, || {
+        let (tx, rx) = unbounded::<u32>();
+        let mut sel = Select::new();
+        sel.recv(&rx);
+        {
+            let mut fut = Box::pin(sel.select_async());
+            assert!(poll_once(fut.as_mut()).is_pending());
+        }
+        // The Select is still alive; a thread blocked on the channel must
+        // get the next value promptly (no stale waiter swallows the wake-up).
+        let rx2 = rx.clone();
+        let receiver = thread::spawn(move || {
+            let start = Instant::now();
+            let got = rx2.recv_timeout(Duration::from_secs(10));
+            (got, start.elapsed())
+        });
+        settle();
+        tx.send(1).unwrap();
+        let (got, waited) = receiver.join().unwrap();
+        assert_eq!(got, Ok(1));
+        if !cfg!(miri) {
+            assert!(
+                waited < Duration::from_secs(5),
+                "the blocked receiver was not woken by the send (waited {waited:?})"
+            );
+        }
+        drop(sel);
+    });
+}
+
+#[test]
+fn a_select_reused_after_a_dropped_select_async_still_wakes() {
+    watchdog("select reuse after cancel", Duration::from_secs(30), || {
+        let (tx, rx) = unbounded::<u32>();
+        let mut sel = Select::new();
+        let i = sel.recv(&rx);
+        for _ in 0..3 {
+            let mut fut = Box::pin(sel.select_async());
+            assert!(poll_once(fut.as_mut()).is_pending());
+        }
+        // The sender keeps its handle: a close would wake everybody anyway.
+        let sender = thread::spawn(move || {
+            settle();
+            tx.send(2).unwrap();
+            tx
+        });
+        let oper = sel.select();
+        assert_eq!(oper.index(), i);
+        assert_eq!(oper.recv(&rx), Ok(2));
+        drop(sender.join().unwrap());
+    });
 }

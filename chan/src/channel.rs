@@ -186,6 +186,14 @@ impl<T> Receiver<T> {
     /// otherwise. A pending receive is withdrawn when the receiver is
     /// dropped; nothing is lost.
     ///
+    /// After `Pending` the receiver stays registered until it is polled
+    /// again or dropped, and takes its turn for wake-ups like any pending
+    /// receive: a send may wake this task rather than another receiver of
+    /// the channel. So keep polling a stream you started (as any `Stream`
+    /// consumer does), or drop the receiver; for a one-off receive that
+    /// may be abandoned, use [`Receiver::recv_async`], whose future
+    /// withdraws itself when dropped.
+    ///
     /// ```
     /// use std::future::poll_fn;
     /// # futures::executor::block_on(async {

@@ -44,14 +44,19 @@ impl Ord for Due {
 }
 
 struct Timers {
-    heap: StdMutex<(BinaryHeap<Reverse<Due>>, u64, bool)>,
+    /// The heap, the last sequence number, whether the thread runs, and
+    /// the heap size at which abandoned entries are purged.
+    heap: StdMutex<(BinaryHeap<Reverse<Due>>, u64, bool, usize)>,
     changed: StdCondvar,
 }
+
+/// Below this many entries the heap is never purged.
+const PURGE_MIN: usize = 64;
 
 fn timers() -> &'static Timers {
     static TIMERS: std::sync::OnceLock<Timers> = std::sync::OnceLock::new();
     TIMERS.get_or_init(|| Timers {
-        heap: StdMutex::new((BinaryHeap::new(), 0, false)),
+        heap: StdMutex::new((BinaryHeap::new(), 0, false, PURGE_MIN)),
         changed: StdCondvar::new(),
     })
 }
@@ -97,6 +102,18 @@ pub(crate) fn wake_at(at: Instant, waker: Waker) -> Slot {
     if !g.2 {
         g.2 = true;
         spawn_background("hoare-chan-timer", move || run(t));
+    }
+    if g.0.len() >= g.3 {
+        // Abandoned entries (their `Sleep` or context was dropped: nobody
+        // else holds the slot and it has no waker) would otherwise stay
+        // until they fall due, an hour later for a long timeout in a
+        // loop. Purging whenever the heap has doubled keeps it within
+        // twice the live timers, at O(1) amortized cost per timer.
+        g.0.retain(|d| {
+            Arc::strong_count(&d.0.slot) > 1
+                || d.0.slot.lock().unwrap_or_else(|e| e.into_inner()).is_some()
+        });
+        g.3 = (2 * g.0.len()).max(PURGE_MIN);
     }
     g.1 += 1;
     let seq = g.1;

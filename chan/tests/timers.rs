@@ -3,6 +3,10 @@
 //! nobody took; `never()` never delivers; none of them closes; and all of
 //! them work in `select!`, `select_async!`, `Select` and `recv_async`.
 
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::pin::pin;
+use std::task::Poll;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -12,7 +16,50 @@ use hoare_chan::{
 };
 
 mod util;
-use util::settle;
+use util::{poll_once, settle};
+
+/// Counts the bytes each thread has allocated and not freed, so a test can
+/// check that a loop leaves no memory behind.
+struct CountingAlloc;
+
+thread_local! {
+    static LIVE_BYTES: Cell<isize> = const { Cell::new(0) };
+}
+
+fn count(delta: isize) {
+    // `try_with`: no panic during thread teardown; the const-initialized
+    // cell has no destructor, so this never allocates.
+    let _ = LIVE_BYTES.try_with(|b| b.set(b.get() + delta));
+}
+
+fn live_bytes() -> isize {
+    LIVE_BYTES.with(Cell::get)
+}
+
+// SAFETY: every method forwards to `System` with the caller's arguments
+// unchanged; the counting touches only a thread-local `Cell`.
+unsafe impl GlobalAlloc for CountingAlloc {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        count(layout.size() as isize);
+        // SAFETY: forwarded as received.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        count(-(layout.size() as isize));
+        // SAFETY: forwarded as received: `ptr` came from `alloc` with `layout`.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        count(new_size as isize - layout.size() as isize);
+        // SAFETY: forwarded as received.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static ALLOC: CountingAlloc = CountingAlloc;
 
 const D: Duration = Duration::from_millis(40);
 
@@ -297,4 +344,42 @@ fn a_thread_blocked_on_after_wakes_when_it_is_due() {
     settle();
     assert!(waiter.join().unwrap().is_ok());
     assert!(Instant::now() >= start + D);
+}
+
+#[test]
+fn a_select_async_loop_with_a_long_timeout_leaves_no_timer_memory_behind() {
+    // Go's `for { select { case v := <-ch: ...; case <-time.After(time.Hour): } }`:
+    // each round waits, so its timeout registers a wake-up, and then a value
+    // arrives first. A withdrawn timeout must not hold memory until it
+    // would have fired an hour later.
+    const LONG: Duration = Duration::from_secs(3600);
+    let rounds: usize = if cfg!(miri) { 40 } else { 2_000 };
+    let (tx, rx) = hoare_chan::unbounded::<usize>();
+    let round = |i: usize| {
+        let mut fut = pin!(async {
+            select_async! {
+                recv(rx) -> v => v.ok(),
+                default(LONG) => None,
+            }
+        });
+        assert!(
+            poll_once(fut.as_mut()).is_pending(),
+            "round {i} should wait"
+        );
+        tx.send(i).unwrap();
+        assert_eq!(poll_once(fut.as_mut()), Poll::Ready(Some(i)));
+    };
+    // Warm up: the timer thread, per-thread caches.
+    for i in 0..10 {
+        round(i);
+    }
+    let before = live_bytes();
+    for i in 0..rounds {
+        round(i);
+    }
+    let grown = live_bytes() - before;
+    assert!(
+        grown < (rounds as isize) * 8,
+        "{rounds} withdrawn timeouts left {grown} bytes allocated"
+    );
 }

@@ -350,12 +350,15 @@ impl<T: ?Sized> Mutex<T> {
                 return;
             }
             let new = if handoff { LOCKED | parked } else { parked };
-            // Relaxed: this thread was the last owner, so taking LOCKED back
-            // needs no acquire; the waiter synchronizes with us through its
-            // token (Release in `notify_first`, Acquire in `Waiter::token`).
+            // Acquire on success: a barging thread may have locked and
+            // unlocked between our release and this CAS; taking the lock
+            // back for the waiter must see that critical section, which the
+            // waiter then sees through its token (Release in `notify_first`,
+            // Acquire in `Waiter::token`). Found by Miri on hoare-chan's
+            // stress test. Relaxed on failure: we only retry.
             match self
                 .state
-                .compare_exchange_weak(state, new, Ordering::Relaxed, Ordering::Relaxed)
+                .compare_exchange_weak(state, new, Ordering::Acquire, Ordering::Relaxed)
             {
                 Ok(_) => break,
                 Err(s) => state = s,

@@ -57,7 +57,11 @@ pub(crate) type Packet<T> = UnsafeCell<Option<T>>;
 
 /// A heap packet owned by a waiting future or `select!` send case, so the
 /// case itself may move while its entry points at the packet.
-pub(crate) struct OwnedPacket<T>(Box<Packet<T>>);
+///
+/// Held as the raw pointer from `Box::into_raw`, not as a `Box`: moving a
+/// `Box` asserts unique access to its contents, which would invalidate the
+/// pointer a registered entry holds (Miri's Stacked Borrows reports it).
+pub(crate) struct OwnedPacket<T>(core::ptr::NonNull<Packet<T>>);
 
 // SAFETY: the packet's value is only touched under the channel lock while
 // registered, and by the owner (through `&mut`/by value) otherwise, so the
@@ -69,12 +73,13 @@ unsafe impl<T: Send> Sync for OwnedPacket<T> {}
 
 impl<T> OwnedPacket<T> {
     pub(crate) fn new(v: T) -> Self {
-        OwnedPacket(Box::new(UnsafeCell::new(Some(v))))
+        let b = Box::new(UnsafeCell::new(Some(v)));
+        OwnedPacket(core::ptr::NonNull::from(Box::leak(b)))
     }
 
     /// The address to register.
     pub(crate) fn as_ptr(&self) -> *mut () {
-        (&*self.0 as *const Packet<T>).cast_mut().cast()
+        self.0.as_ptr().cast()
     }
 
     /// The value, if no receiver took it.
@@ -82,8 +87,19 @@ impl<T> OwnedPacket<T> {
     /// # Safety
     /// The packet's entry is no longer registered in any channel.
     pub(crate) unsafe fn into_value(self) -> Option<T> {
-        // SAFETY: unregistered, so this is the only access (caller's duty).
+        // SAFETY: unregistered, so this is the only access (caller's duty);
+        // `drop` then frees the allocation.
         unsafe { take(self.as_ptr()) }
+    }
+}
+
+impl<T> Drop for OwnedPacket<T> {
+    fn drop(&mut self) {
+        // SAFETY: the pointer came from `Box::leak` in `new` and is freed
+        // only here. Every path that drops an `OwnedPacket` has removed its
+        // entry first (`SendCase::unregister`, reached from `Drop` through
+        // `withdraw`), so no channel can reach it any more.
+        drop(unsafe { Box::from_raw(self.0.as_ptr()) });
     }
 }
 

@@ -41,7 +41,49 @@ pub(crate) use loom::sync::atomic::{
     AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering, fence,
 };
 #[cfg(loom)]
-pub(crate) use loom::thread::Thread;
+pub(crate) use loom_parker::Thread;
+
+/// Under loom a thread parks on its own `loom::sync::Notify` (as
+/// `loom::future::block_on` does) rather than with `loom::thread::park`:
+/// a late `unpark` (harmless natively, see `signal.rs`) would make loom
+/// 0.7 resume a thread that is blocked on something else, such as a loom
+/// mutex, and fail its own assertion (loom issue 249).
+#[cfg(loom)]
+mod loom_parker {
+    use loom::sync::{Arc, Notify};
+
+    #[derive(Clone)]
+    pub(crate) struct Thread(Arc<Notify>);
+
+    impl Thread {
+        pub(crate) fn unpark(&self) {
+            self.0.notify();
+        }
+    }
+
+    loom::thread_local! {
+        static PARKER: Thread = Thread(Arc::new(Notify::new()));
+    }
+
+    pub(crate) fn current() -> Thread {
+        PARKER.with(Thread::clone)
+    }
+
+    pub(crate) fn park() {
+        current().0.wait();
+    }
+}
+
+/// A `SeqCst` fence under loom only. The waiter lists' no-lost-wake-up
+/// argument (`waitlist.rs`) pairs `SeqCst` stores and loads, which give
+/// it natively; loom models `SeqCst` loads and stores as acquire/release
+/// (its README says so) and would report wake-ups lost that cannot be, so
+/// under loom the pair is completed with the fences loom does model.
+#[inline]
+pub(crate) fn loom_dekker_fence() {
+    #[cfg(loom)]
+    fence(Ordering::SeqCst);
+}
 
 pub(crate) use std::time::Instant;
 
@@ -54,7 +96,7 @@ pub(crate) fn current_thread() -> Thread {
     }
     #[cfg(loom)]
     {
-        loom::thread::current()
+        loom_parker::current()
     }
 }
 
@@ -64,7 +106,7 @@ pub(crate) fn park() {
     #[cfg(not(loom))]
     std::thread::park();
     #[cfg(loom)]
-    loom::thread::park();
+    loom_parker::park();
 }
 
 /// Parks until unparked or until `deadline` passes; may return spuriously.
@@ -80,7 +122,7 @@ pub(crate) fn park_until(deadline: Instant) {
     #[cfg(loom)]
     {
         let _ = deadline;
-        loom::thread::park();
+        loom_parker::park();
     }
 }
 
@@ -193,6 +235,14 @@ pub(crate) fn spin_outcome(_rounds: Option<u32>) {}
 /// `std`'s thread-local even under loom.
 pub(crate) fn random_below(n: usize) -> usize {
     use std::cell::Cell;
+    // Under loom the state must start afresh in every execution (loom runs
+    // its threads on one OS thread and replays schedules), or the case
+    // order would differ between replays.
+    #[cfg(loom)]
+    loom::thread_local! {
+        static STATE: Cell<u64> = Cell::new(0x9E37_79B9_7F4A_7C15);
+    }
+    #[cfg(not(loom))]
     std::thread_local! {
         static STATE: Cell<u64> = Cell::new({
             // Seed from the address of a thread-local and a counter so

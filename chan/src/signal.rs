@@ -46,7 +46,7 @@ use hoare_sync::Mutex;
 
 use crate::primitives::{
     Arc, AtomicUsize, Instant, Ordering, Thread, current_thread, park, park_until, spin_hint,
-    spin_outcome, spin_rounds, yield_now,
+    spin_outcome, spin_rounds,
 };
 
 /// Nobody has claimed the wait yet.
@@ -56,11 +56,10 @@ pub(crate) const ABORTED: usize = 1;
 /// `SELECTED + i`: case `i` was claimed by a counterpart.
 pub(crate) const SELECTED: usize = 2;
 
-/// `yield`s between spinning and parking.
+/// `yield`s between spinning and parking (none under loom: they would only
+/// hide interleavings, as in `Backoff::is_completed`).
 #[cfg(not(loom))]
 const YIELDS: u32 = 3;
-#[cfg(loom)]
-const YIELDS: u32 = 0;
 
 /// How a claimed waiter is woken.
 enum Wake {
@@ -247,8 +246,9 @@ impl Signal {
         // counterpart is runnable on our core (one usable core, or more
         // threads than cores): it runs now, and we often find ourselves
         // claimed when we are scheduled again.
+        #[cfg(not(loom))]
         for _ in 0..YIELDS {
-            yield_now();
+            crate::primitives::yield_now();
             let s = self.state();
             if s != WAITING {
                 return s;

@@ -25,7 +25,7 @@ use std::collections::VecDeque;
 
 use hoare_sync::Mutex;
 
-use crate::primitives::{Arc, AtomicBool, Ordering};
+use crate::primitives::{Arc, AtomicBool, Ordering, loom_dekker_fence};
 use crate::signal::Signal;
 
 /// One registered case of one wait.
@@ -141,6 +141,7 @@ impl WaitList {
         w.register(signal, case, core::ptr::null_mut());
         // SeqCst: one half of the Dekker pair described in the module docs.
         self.is_empty.store(false, Ordering::SeqCst);
+        loom_dekker_fence();
     }
 
     /// Removes the entry of (`signal`, `case`); `true` if it was there.
@@ -158,6 +159,7 @@ impl WaitList {
     #[inline]
     pub(crate) fn notify_one(&self) {
         // SeqCst: the other half of the Dekker pair (module docs).
+        loom_dekker_fence();
         if self.is_empty.load(Ordering::SeqCst) {
             return;
         }

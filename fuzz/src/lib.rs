@@ -1,5 +1,5 @@
-//! What the fuzz targets share: a way to expect a panic under libFuzzer, and
-//! a waker that counts its wake-ups.
+//! What the fuzz targets share: a way to expect a panic under libFuzzer, a
+//! waker that counts its wake-ups, and a payload that counts its drops.
 //!
 //! libfuzzer-sys installs a panic hook that aborts the process, so that every
 //! panic is reported as a crash before the stack unwinds. The targets check
@@ -9,9 +9,11 @@
 //! aborts and is reported.
 
 use std::cell::Cell;
+use std::collections::BTreeMap;
+use std::fmt;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Once};
+use std::sync::{Arc, Mutex, Once};
 use std::task::{Wake, Waker};
 
 thread_local! {
@@ -73,5 +75,94 @@ impl Wake for WakeCounter {
 
     fn wake_by_ref(self: &Arc<Self>) {
         self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// The drop counts of every [`Tracked`] value made from it, by id.
+///
+/// A value dropped a second time panics in its `Drop` (which libFuzzer
+/// reports as a crash, with the second drop's stack); values never dropped
+/// show up in [`DropLog::drops`] and [`DropLog::undropped`].
+#[derive(Debug, Default)]
+pub struct DropLog {
+    drops: Mutex<BTreeMap<u64, u32>>,
+    total: AtomicUsize,
+}
+
+impl DropLog {
+    /// An empty log.
+    pub fn new() -> Arc<DropLog> {
+        Arc::new(DropLog::default())
+    }
+
+    /// A new value with `id`, which must not have been used before.
+    pub fn value(self: &Arc<Self>, id: u64) -> Tracked {
+        let fresh = self.lock().insert(id, 0).is_none();
+        assert!(fresh, "value id {id} made twice");
+        Tracked {
+            id,
+            log: self.clone(),
+        }
+    }
+
+    /// How often value `id` was dropped so far.
+    pub fn drops(&self, id: u64) -> u32 {
+        *self.lock().get(&id).expect("an id that was made")
+    }
+
+    /// Values made so far.
+    pub fn made(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// Drops so far, of all values.
+    pub fn total_drops(&self) -> usize {
+        self.total.load(Ordering::SeqCst)
+    }
+
+    /// The ids of values not dropped yet.
+    pub fn undropped(&self) -> Vec<u64> {
+        self.lock()
+            .iter()
+            .filter(|&(_, &n)| n == 0)
+            .map(|(&id, _)| id)
+            .collect()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<u64, u32>> {
+        // A panic elsewhere must not hide the counts.
+        self.drops.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// A payload that records its drop in a [`DropLog`].
+pub struct Tracked {
+    id: u64,
+    log: Arc<DropLog>,
+}
+
+impl Tracked {
+    /// The id it was made with.
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+}
+
+impl fmt::Debug for Tracked {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Tracked({})", self.id)
+    }
+}
+
+impl Drop for Tracked {
+    fn drop(&mut self) {
+        let before = {
+            let mut drops = self.log.lock();
+            let n = drops.get_mut(&self.id).expect("an id that was made");
+            *n += 1;
+            *n - 1
+        };
+        self.log.total.fetch_add(1, Ordering::SeqCst);
+        assert_eq!(before, 0, "value {} dropped twice", self.id);
     }
 }

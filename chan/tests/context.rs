@@ -391,6 +391,10 @@ fn done_of_a_context_nobody_can_cancel_never_closes() {
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "memory accounting over 10,000s of contexts is far too slow under Miri; context.rs has no unsafe code"
+)]
 fn many_children_created_and_dropped_do_not_accumulate() {
     // A long-lived parent with a deadline, so `with_timeout` children
     // inherit it and need no timer of their own.
@@ -444,6 +448,10 @@ fn contexts_are_clone_send_sync_debug() {
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "memory accounting over 10,000s of contexts is far too slow under Miri; context.rs has no unsafe code"
+)]
 fn cancel_releases_a_timeout_context_before_its_deadline() {
     Context::background().with_timeout(LONG).1.cancel(); // timer thread up
     let before = live_bytes();

@@ -11,7 +11,9 @@ use crate::counter::{self, Handle};
 use crate::err::{
     RecvError, RecvTimeoutError, SendError, SendTimeoutError, TryRecvError, TrySendError,
 };
-use crate::flavors::{array::Array, at::At, list::List, never, tick::Tick, zero::Zero};
+use crate::flavors::{
+    array::Array, at::At, discard_all, list::List, never, tick::Tick, zero::Zero,
+};
 use crate::primitives::{Arc, Instant};
 use crate::select::{RecvCase, RecvFuture, RecvParts, SendCase, SendFuture, SendParts};
 use core::task::{Context, Poll};
@@ -560,11 +562,11 @@ impl<T> Drop for Receiver<T> {
             match &self.flavor {
                 ReceiverFlavor::Array(c) => c.release_receiver(|c| {
                     c.close();
-                    c.discard_all();
+                    discard_all(|| c.try_recv());
                 }),
                 ReceiverFlavor::List(c) => c.release_receiver(|c| {
                     c.close();
-                    c.discard_all();
+                    discard_all(|| c.try_recv());
                 }),
                 ReceiverFlavor::Zero(c) => c.release_receiver(|c| {
                     c.close();

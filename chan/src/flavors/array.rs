@@ -320,18 +320,6 @@ impl<T> Array<T> {
         true
     }
 
-    /// Drops every buffered value (the last receiver left). The channel is
-    /// closed first, so this ends.
-    pub(crate) fn discard_all(&self) {
-        loop {
-            match self.try_recv() {
-                Ok(v) => drop(v),
-                Err(TryRecvError::Closed) => return,
-                Err(TryRecvError::Empty) => unreachable!("discard_all on an open channel"),
-            }
-        }
-    }
-
     pub(crate) fn is_closed(&self) -> bool {
         // SeqCst: close is a SeqCst RMW; a plain load would do, SeqCst keeps
         // `is_closed` ordered with the user's other SeqCst reads.

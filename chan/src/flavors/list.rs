@@ -378,18 +378,6 @@ impl<T> List<T> {
         true
     }
 
-    /// Drops every queued value (the last receiver left); the channel is
-    /// closed first, so this ends.
-    pub(crate) fn discard_all(&self) {
-        loop {
-            match self.try_recv() {
-                Ok(v) => drop(v),
-                Err(TryRecvError::Closed) => return,
-                Err(TryRecvError::Empty) => unreachable!("discard_all on an open channel"),
-            }
-        }
-    }
-
     pub(crate) fn is_closed(&self) -> bool {
         // SeqCst: see `Array::is_closed`.
         self.tail.index.load(Ordering::SeqCst) & MARK_BIT != 0

@@ -73,6 +73,7 @@ impl Backoff {
     }
 }
 
+use crate::err::TryRecvError;
 use crate::primitives::Instant;
 use crate::signal::{ABORTED, Signal};
 use crate::waitlist::WaitList;
@@ -119,5 +120,18 @@ pub(crate) fn block<R>(
                 list.unregister(signal, 0);
             }
         });
+    }
+}
+
+/// Drops every value still in a closed channel (its last receiver left),
+/// receiving them one by one with `try_recv`; ends at `Closed`, which a
+/// closed channel reports once it is empty.
+pub(crate) fn discard_all<T>(mut try_recv: impl FnMut() -> Result<T, TryRecvError>) {
+    loop {
+        match try_recv() {
+            Ok(v) => drop(v),
+            Err(TryRecvError::Closed) => return,
+            Err(TryRecvError::Empty) => unreachable!("discard_all on an open channel"),
+        }
     }
 }

@@ -67,10 +67,19 @@ pub trait Case {
     fn due(&self) -> Option<Instant>;
     /// Passes on a wake-up this case received and did not use.
     fn forward(&self);
+    /// If registered: aborts the wait (a no-op if it was decided already)
+    /// and says whether a counterpart claimed it for this case.
+    fn abort(&self) -> Option<bool>;
     /// Withdraws a registered case whose wait is being abandoned (a
     /// dropped future): aborts the wait, removes the entry, and passes on
     /// a claim that came for this case. Nothing if not registered.
-    fn withdraw(&mut self);
+    fn withdraw(&mut self) {
+        let Some(claimed) = self.abort() else { return };
+        self.unregister();
+        if claimed && !self.completed_by_claim() {
+            self.forward();
+        }
+    }
 }
 
 /// Where a case is registered.
@@ -83,6 +92,12 @@ impl Registration {
     /// The claim this case got, if its signal was claimed for it.
     fn claimed_for_me(&self) -> bool {
         self.signal.state() == SELECTED + self.index
+    }
+
+    /// Aborts the wait; whether it had been claimed for this case.
+    fn abort(&self) -> bool {
+        self.signal.try_abort();
+        self.claimed_for_me()
     }
 }
 
@@ -190,52 +205,14 @@ impl<T> Case for RecvCase<'_, T> {
         }
     }
 
-    fn withdraw(&mut self) {
-        drop_registered(self);
+    fn abort(&self) -> Option<bool> {
+        self.reg.as_ref().map(Registration::abort)
     }
 }
 
 impl<T> Drop for RecvCase<'_, T> {
     fn drop(&mut self) {
         self.withdraw();
-    }
-}
-
-/// Withdraws a case that is dropped while registered (a cancelled future):
-/// abort the wait, remove the entry, and pass on a claim that came for it.
-fn drop_registered(case: &mut dyn RegisteredCase) {
-    let Some(claimed) = case.registration().map(|r| {
-        r.signal.try_abort();
-        r.claimed_for_me()
-    }) else {
-        return;
-    };
-    case.unregister_dyn();
-    if claimed && !case.completed_dyn() {
-        case.forward_dyn();
-    }
-}
-
-/// Access to a case's registration for [`drop_registered`].
-trait RegisteredCase {
-    fn registration(&self) -> Option<&Registration>;
-    fn unregister_dyn(&mut self);
-    fn completed_dyn(&self) -> bool;
-    fn forward_dyn(&self);
-}
-
-impl<T> RegisteredCase for RecvCase<'_, T> {
-    fn registration(&self) -> Option<&Registration> {
-        self.reg.as_ref()
-    }
-    fn unregister_dyn(&mut self) {
-        self.unregister();
-    }
-    fn completed_dyn(&self) -> bool {
-        self.completed_by_claim()
-    }
-    fn forward_dyn(&self) {
-        self.forward();
     }
 }
 
@@ -375,23 +352,8 @@ impl<T> Case for SendCase<'_, T> {
         }
     }
 
-    fn withdraw(&mut self) {
-        drop_registered(self);
-    }
-}
-
-impl<T> RegisteredCase for SendCase<'_, T> {
-    fn registration(&self) -> Option<&Registration> {
-        self.reg.as_ref()
-    }
-    fn unregister_dyn(&mut self) {
-        self.unregister();
-    }
-    fn completed_dyn(&self) -> bool {
-        self.completed_by_claim()
-    }
-    fn forward_dyn(&self) {
-        self.forward();
+    fn abort(&self) -> Option<bool> {
+        self.reg.as_ref().map(Registration::abort)
     }
 }
 

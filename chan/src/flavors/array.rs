@@ -46,7 +46,7 @@ use core::mem::MaybeUninit;
 
 use crossbeam_utils::CachePadded;
 
-use super::{Attempt, Backoff, block};
+use super::{Attempt, Backoff, block, block_recv};
 use crate::err::{RecvTimeoutError, SendTimeoutError, TryRecvError, TrySendError};
 use crate::primitives::{Arc, AtomicUsize, Instant, Ordering, UnsafeCell, fence};
 use crate::signal::Signal;
@@ -253,17 +253,12 @@ impl<T> Array<T> {
     }
 
     pub(crate) fn recv(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
-        block(
+        block_recv(
             &self.receivers,
             deadline,
-            || match self.try_recv() {
-                Ok(v) => Attempt::Done(Ok(v)),
-                Err(TryRecvError::Closed) => Attempt::Done(Err(RecvTimeoutError::Closed)),
-                Err(TryRecvError::Empty) => Attempt::Retry,
-            },
+            || self.try_recv(),
             || self.is_recv_ready(),
         )
-        .unwrap_or(Err(RecvTimeoutError::Timeout))
     }
 
     /// A send would not find the buffer full (or the channel is closed).

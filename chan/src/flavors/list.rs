@@ -45,7 +45,7 @@ use core::ptr;
 
 use crossbeam_utils::CachePadded;
 
-use super::{Attempt, Backoff, block};
+use super::{Backoff, block_recv};
 use crate::err::{RecvTimeoutError, TryRecvError, TrySendError};
 use crate::primitives::{Arc, AtomicBool, AtomicPtr, AtomicUsize, Instant, Ordering, UnsafeCell};
 use crate::signal::Signal;
@@ -333,17 +333,12 @@ impl<T> List<T> {
     }
 
     pub(crate) fn recv(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
-        block(
+        block_recv(
             &self.receivers,
             deadline,
-            || match self.try_recv() {
-                Ok(v) => Attempt::Done(Ok(v)),
-                Err(TryRecvError::Closed) => Attempt::Done(Err(RecvTimeoutError::Closed)),
-                Err(TryRecvError::Empty) => Attempt::Retry,
-            },
+            || self.try_recv(),
             || self.is_recv_ready(),
         )
-        .unwrap_or(Err(RecvTimeoutError::Timeout))
     }
 
     /// A receive would find a value (or the channel is closed).

@@ -73,7 +73,7 @@ impl Backoff {
     }
 }
 
-use crate::err::TryRecvError;
+use crate::err::{RecvTimeoutError, TryRecvError};
 use crate::primitives::Instant;
 use crate::signal::{ABORTED, Signal};
 use crate::waitlist::WaitList;
@@ -121,6 +121,27 @@ pub(crate) fn block<R>(
             }
         });
     }
+}
+
+/// A blocking receive on a lock-free flavor: [`block`] around its
+/// `try_recv`, with `ready` as the re-check after registering.
+pub(crate) fn block_recv<T>(
+    receivers: &WaitList,
+    deadline: Option<Instant>,
+    try_recv: impl Fn() -> Result<T, TryRecvError>,
+    ready: impl Fn() -> bool,
+) -> Result<T, RecvTimeoutError> {
+    block(
+        receivers,
+        deadline,
+        || match try_recv() {
+            Ok(v) => Attempt::Done(Ok(v)),
+            Err(TryRecvError::Closed) => Attempt::Done(Err(RecvTimeoutError::Closed)),
+            Err(TryRecvError::Empty) => Attempt::Retry,
+        },
+        ready,
+    )
+    .unwrap_or(Err(RecvTimeoutError::Timeout))
 }
 
 /// Drops every value still in a closed channel (its last receiver left),

@@ -41,7 +41,7 @@ use crate::err::{RecvError, SendError, TryRecvError, TrySendError};
 use crate::flavors::Backoff;
 use crate::flavors::zero::OwnedPacket;
 use crate::primitives::{Arc, Instant, random_below};
-use crate::signal::{ABORTED, SELECTED, Signal, WAITING};
+use crate::signal::{SELECTED, Signal, WAITING};
 use crate::timer::Sleep;
 
 /// One operation of a select, as the protocol sees it.
@@ -455,6 +455,20 @@ fn settle(cases: &[&mut dyn Case], fired: usize, claimed: Option<usize>) -> usiz
     fired
 }
 
+/// Step 4 of a round, once the wait is decided (`state` is not
+/// `WAITING`): removes every entry. `Ok(i)` if a claim already completed
+/// case `i` (an unbuffered send whose value was taken); otherwise the case
+/// a claim came for, if any, to be tried again or passed on.
+fn conclude(cases: &mut [&mut dyn Case], state: usize) -> Result<usize, Option<usize>> {
+    for c in cases.iter_mut() {
+        c.unregister();
+    }
+    match state.checked_sub(SELECTED) {
+        Some(i) if cases[i].completed_by_claim() => Ok(i),
+        claimed => Err(claimed),
+    }
+}
+
 /// Runs a blocking select; returns the fired case, or `None` for the
 /// default (non-blocking mode, or the deadline passed).
 #[doc(hidden)]
@@ -465,9 +479,9 @@ pub fn run_blocking(cases: &mut [&mut dyn Case], mode: Mode) -> Option<usize> {
         if let Some(i) = try_all(cases, &mut order) {
             return Some(settle(cases, i, claimed));
         }
-        // The claimed case is not ready any more: somebody else used the
-        // wake-up's cause. Nothing to pass on.
-        claimed = None;
+        // A claimed case that is not ready any more had its wake-up's cause
+        // used by somebody else: nothing to pass on (every path below
+        // either returns or sets `claimed` afresh).
         let deadline = match mode {
             Mode::NonBlocking => return None,
             Mode::Block => None,
@@ -493,17 +507,11 @@ pub fn run_blocking(cases: &mut [&mut dyn Case], mode: Mode) -> Option<usize> {
                 signal.try_abort();
             }
             let state = signal.wait(earliest(cases, deadline));
-            for c in cases.iter_mut() {
-                c.unregister();
-            }
-            state
+            conclude(cases, state)
         });
-        if outcome >= SELECTED {
-            let i = outcome - SELECTED;
-            if cases[i].completed_by_claim() {
-                return Some(i);
-            }
-            claimed = Some(i);
+        match outcome {
+            Ok(i) => return Some(i),
+            Err(c) => claimed = c,
         }
     }
 }
@@ -562,25 +570,18 @@ impl AsyncSelect {
                     None => return Poll::Pending,
                 }
             }
-            for c in cases.iter_mut() {
-                c.unregister();
-            }
-            self.registered = false;
-            if state >= SELECTED {
-                let i = state - SELECTED;
-                if cases[i].completed_by_claim() {
-                    return Poll::Ready(Some(i));
-                }
-                claimed = Some(i);
-            }
             debug_assert!(state != WAITING);
+            self.registered = false;
+            match conclude(cases, state) {
+                Ok(i) => return Poll::Ready(Some(i)),
+                Err(c) => claimed = c,
+            }
         }
         let order = self.order.get_or_insert_with(|| Order::new(cases.len()));
         loop {
             if let Some(i) = try_all(cases, order) {
                 return Poll::Ready(Some(settle(cases, i, claimed)));
             }
-            claimed = None;
             let deadline = match self.mode {
                 Mode::NonBlocking => return Poll::Ready(None),
                 Mode::Block => None,
@@ -607,16 +608,9 @@ impl AsyncSelect {
                 cases[order.get(k)].register(&signal, order.get(k));
             }
             if cases.iter().any(|c| c.is_ready()) {
-                let state = signal.try_abort();
-                for c in cases.iter_mut() {
-                    c.unregister();
-                }
-                if state >= SELECTED {
-                    let i = state - SELECTED;
-                    if cases[i].completed_by_claim() {
-                        return Poll::Ready(Some(i));
-                    }
-                    claimed = Some(i);
+                match conclude(cases, signal.try_abort()) {
+                    Ok(i) => return Poll::Ready(Some(i)),
+                    Err(c) => claimed = c,
                 }
                 continue;
             }
@@ -626,22 +620,14 @@ impl AsyncSelect {
                 if sleep.poll(cx).is_ready() {
                     // Due already: go round once more.
                     self.registered = false;
-                    let state = signal.try_abort();
-                    for c in cases.iter_mut() {
-                        c.unregister();
-                    }
-                    if state >= SELECTED {
-                        let i = state - SELECTED;
-                        if cases[i].completed_by_claim() {
-                            return Poll::Ready(Some(i));
-                        }
-                        claimed = Some(i);
+                    match conclude(cases, signal.try_abort()) {
+                        Ok(i) => return Poll::Ready(Some(i)),
+                        Err(c) => claimed = c,
                     }
                     continue;
                 }
                 self.sleep = Some(sleep);
             }
-            let _ = ABORTED;
             return Poll::Pending;
         }
     }

@@ -231,6 +231,7 @@ impl<T> Sender<T> {
     /// assert_eq!(rx.recv(), Ok("hi"));
     /// t.join().unwrap();
     /// ```
+    #[inline]
     pub fn send(&self, value: T) -> Result<(), SendError<T>> {
         self.send_until(value, None).map_err(|e| match e {
             SendTimeoutError::Closed(v) => SendError(v),
@@ -243,6 +244,7 @@ impl<T> Sender<T> {
     /// blocked waiting in a thread (a pending `recv_async` or a `select!`
     /// is woken instead, and would take the value only from a waiting
     /// sender).
+    #[inline]
     pub fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
         match &self.flavor {
             SenderFlavor::Array(c) => c.try_send(value),
@@ -261,6 +263,7 @@ impl<T> Sender<T> {
         self.send_until(value, Some(deadline))
     }
 
+    #[inline]
     fn send_until(&self, value: T, deadline: Option<Instant>) -> Result<(), SendTimeoutError<T>> {
         match &self.flavor {
             SenderFlavor::Array(c) => c.send(value, deadline),
@@ -362,11 +365,13 @@ impl<T> Receiver<T> {
     /// assert_eq!(rx.recv(), Ok(1));
     /// assert!(rx.recv().is_err());
     /// ```
+    #[inline]
     pub fn recv(&self) -> Result<T, RecvError> {
         self.recv_until(None).map_err(|_| RecvError)
     }
 
     /// Receives without blocking.
+    #[inline]
     pub fn try_recv(&self) -> Result<T, TryRecvError> {
         match &self.flavor {
             ReceiverFlavor::Array(c) => c.try_recv(),
@@ -388,6 +393,7 @@ impl<T> Receiver<T> {
         self.recv_until(Some(deadline))
     }
 
+    #[inline]
     fn recv_until(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
         match &self.flavor {
             ReceiverFlavor::Array(c) => c.recv(deadline),

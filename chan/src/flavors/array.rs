@@ -112,7 +112,68 @@ impl<T> Array<T> {
         }
     }
 
+    /// One attempt at the common case of a send: the slot at `tail` is
+    /// free and no other sender takes the position first. Anything else
+    /// (full, closed, a lost race, a receiver mid-read) gives the value
+    /// back for the full loop of [`Array::try_send`]. Kept small so that it
+    /// inlines into the caller.
+    #[inline]
+    fn send_fast(&self, msg: T) -> Result<(), T> {
+        // Relaxed: the slot's Acquire stamp load below is what orders us.
+        let tail = self.tail.load(Ordering::Relaxed);
+        let slot = &self.buffer[tail & (self.mark_bit - 1)];
+        // Acquire: as in `try_send`. A stamp never carries the mark bit, so
+        // equality also says the channel is open.
+        if slot.stamp.load(Ordering::Acquire) != tail
+            // SeqCst: as in `try_send`.
+            || self
+                .tail
+                .compare_exchange(tail, self.next(tail), Ordering::SeqCst, Ordering::Relaxed)
+                .is_err()
+        {
+            return Err(msg);
+        }
+        // SAFETY: as in `try_send`: the CAS reserved the free slot.
+        unsafe { (*slot.msg.get()).write(msg) };
+        // Release: as in `try_send`.
+        slot.stamp.store(tail + 1, Ordering::Release);
+        self.receivers.notify_one();
+        Ok(())
+    }
+
+    /// One attempt at the common case of a receive (the mirror image of
+    /// [`Array::send_fast`]); `None` sends the caller to the full loop.
+    #[inline]
+    fn recv_fast(&self) -> Option<T> {
+        // Relaxed: the slot's Acquire stamp load below is what orders us.
+        let head = self.head.load(Ordering::Relaxed);
+        let slot = &self.buffer[head & (self.mark_bit - 1)];
+        // Acquire: as in `try_recv`.
+        if slot.stamp.load(Ordering::Acquire) != head + 1
+            // SeqCst: as in `try_recv`.
+            || self
+                .head
+                .compare_exchange(head, self.next(head), Ordering::SeqCst, Ordering::Relaxed)
+                .is_err()
+        {
+            return None;
+        }
+        // SAFETY: as in `try_recv`: the CAS reserved a written slot.
+        let msg = unsafe { (*slot.msg.get()).assume_init_read() };
+        // Release: as in `try_recv`.
+        slot.stamp
+            .store(head.wrapping_add(self.one_lap), Ordering::Release);
+        self.senders.notify_one();
+        Some(msg)
+    }
+
+    #[inline]
     pub(crate) fn try_send(&self, msg: T) -> Result<(), TrySendError<T>> {
+        self.send_fast(msg).or_else(|msg| self.try_send_slow(msg))
+    }
+
+    #[inline(never)]
+    fn try_send_slow(&self, msg: T) -> Result<(), TrySendError<T>> {
         let mut backoff = Backoff::new();
         // Relaxed: the slot's Acquire stamp load below is what orders us.
         let mut tail = self.tail.load(Ordering::Relaxed);
@@ -169,7 +230,16 @@ impl<T> Array<T> {
         }
     }
 
+    #[inline]
     pub(crate) fn try_recv(&self) -> Result<T, TryRecvError> {
+        match self.recv_fast() {
+            Some(msg) => Ok(msg),
+            None => self.try_recv_slow(),
+        }
+    }
+
+    #[inline(never)]
+    fn try_recv_slow(&self) -> Result<T, TryRecvError> {
         let mut backoff = Backoff::new();
         // Relaxed: the slot's Acquire stamp load below is what orders us.
         let mut head = self.head.load(Ordering::Relaxed);
@@ -226,11 +296,18 @@ impl<T> Array<T> {
         }
     }
 
+    #[inline]
     pub(crate) fn send(
         &self,
         msg: T,
         deadline: Option<Instant>,
     ) -> Result<(), SendTimeoutError<T>> {
+        self.send_fast(msg)
+            .or_else(|msg| self.send_slow(msg, deadline))
+    }
+
+    #[inline(never)]
+    fn send_slow(&self, msg: T, deadline: Option<Instant>) -> Result<(), SendTimeoutError<T>> {
         let mut slot = Some(msg);
         let r = block(
             &self.senders,
@@ -252,7 +329,16 @@ impl<T> Array<T> {
         })
     }
 
+    #[inline]
     pub(crate) fn recv(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
+        match self.recv_fast() {
+            Some(msg) => Ok(msg),
+            None => self.recv_slow(deadline),
+        }
+    }
+
+    #[inline(never)]
+    fn recv_slow(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
         block_recv(
             &self.receivers,
             deadline,

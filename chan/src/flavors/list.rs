@@ -10,14 +10,31 @@
 //! position meaning "the next block is being linked in; wait".
 //!
 //! Each slot has a `written` flag, set by its sender after writing the
-//! value (Release) and awaited by its receiver (Acquire). Each block counts
-//! the reads of its slots (`reads`, in the block header, away from the
-//! slots the senders are writing): the receiver that completes the last
-//! read frees the block. By then every sender is done with it (a sender's
-//! last access to the block is its `written` store) and every receiver too
-//! (a receiver touches the block only between reserving a slot and
-//! counting its read), so exactly one thread frees each block, after
-//! everyone else.
+//! value (Release) and awaited by its receiver (Acquire), and a `read`
+//! flag, set by its receiver after taking the value out (Release). Both are
+//! plain stores: a message costs one read-modify-write on each side (the
+//! index CAS) and nothing else.
+//!
+//! # Freeing blocks
+//!
+//! A sender's last access to a block is its `written` store, and a
+//! receiver's (but see below) its `read` store, so a block whose slots are
+//! all `read` is touched by nobody and can go. Receivers reserve slots in
+//! index order, so when one reserves a block's last slot (the *closer*),
+//! every other slot of the block is already reserved; the closer reads its
+//! value and then *retires* the block: if all `read` flags are set
+//! (Acquire, pairing with the readers' Release), the block is free; if a
+//! reader is still busy, the block goes to the `garbage` list, which the
+//! next closer (one block, 31 messages, later) and `Drop` sweep for blocks
+//! that have become free. A block in `garbage` waits only for a reader
+//! that is between its reservation and its `read` store, so there are never
+//! more blocks there than receivers in that window.
+//!
+//! A free block becomes the `spare` if there is none (reset, published by
+//! a Release CAS), and the sender that links the next block takes the
+//! spare (Acquire swap) before it allocates: a steady stream allocates
+//! nothing. Only the closer, which retires, ever frees or recycles, so a
+//! block is freed once.
 //!
 //! # Protocol
 //!
@@ -47,6 +64,8 @@ use crossbeam_utils::CachePadded;
 
 use super::{Backoff, block_recv};
 use crate::err::{RecvTimeoutError, TryRecvError, TrySendError};
+use hoare_sync::Mutex;
+
 use crate::primitives::{Arc, AtomicBool, AtomicPtr, AtomicUsize, Instant, Ordering, UnsafeCell};
 use crate::signal::Signal;
 use crate::waitlist::WaitList;
@@ -63,6 +82,7 @@ const MARK_BIT: usize = 1;
 struct Slot<T> {
     msg: UnsafeCell<MaybeUninit<T>>,
     written: AtomicBool,
+    read: AtomicBool,
 }
 
 impl<T> Slot<T> {
@@ -79,8 +99,6 @@ impl<T> Slot<T> {
 
 struct Block<T> {
     next: AtomicPtr<Block<T>>,
-    /// Completed reads; the one that makes it `BLOCK_CAP` frees the block.
-    reads: AtomicUsize,
     slots: [Slot<T>; BLOCK_CAP],
 }
 
@@ -88,10 +106,10 @@ impl<T> Block<T> {
     fn new() -> Box<Block<T>> {
         Box::new(Block {
             next: AtomicPtr::new(ptr::null_mut()),
-            reads: AtomicUsize::new(0),
             slots: core::array::from_fn(|_| Slot {
                 msg: UnsafeCell::new(MaybeUninit::uninit()),
                 written: AtomicBool::new(false),
+                read: AtomicBool::new(false),
             }),
         })
     }
@@ -110,21 +128,22 @@ impl<T> Block<T> {
         }
     }
 
-    /// Counts one completed read of `this`; frees the block after the last.
-    ///
-    /// # Safety
-    /// `this` is a live block and the caller has just finished reading one
-    /// of its slots (and will not touch the block again).
-    unsafe fn read_done(this: *mut Block<T>) {
-        // SAFETY: alive until the last read is counted, which may be ours.
-        let reads = unsafe { &(*this).reads };
-        // AcqRel: Release orders our read of the slot before the count;
-        // Acquire lets the last reader see every other reader's count (and
-        // so their reads) before it frees.
-        if reads.fetch_add(1, Ordering::AcqRel) + 1 == BLOCK_CAP {
-            // SAFETY: every slot was read and nobody else touches the block
-            // (module docs); it came from `Box::into_raw` in `try_send`.
-            drop(unsafe { Box::from_raw(this) });
+    /// Whether every slot has been read, so that nobody touches the block
+    /// any more (module docs).
+    fn all_read(&self) -> bool {
+        // Acquire: pairs with each receiver's Release store of `read`, so
+        // its read of the slot happens before we free or reuse the block.
+        self.slots.iter().all(|s| s.read.load(Ordering::Acquire))
+    }
+
+    /// Makes a fully read block like a new one, for reuse.
+    fn reset(&self) {
+        // Relaxed (all): nobody else holds the block; `recycle`'s Release
+        // CAS publishes the reset.
+        self.next.store(ptr::null_mut(), Ordering::Relaxed);
+        for s in &self.slots {
+            s.written.store(false, Ordering::Relaxed);
+            s.read.store(false, Ordering::Relaxed);
         }
     }
 }
@@ -142,6 +161,13 @@ pub(crate) struct List<T> {
     tail_seen: CachePadded<AtomicUsize>,
     tail: CachePadded<Position<T>>,
     receivers: WaitList,
+    /// A free block for the next link (null if none); see the module docs.
+    spare: AtomicPtr<Block<T>>,
+    /// Retired blocks with a read still in progress (module docs).
+    garbage: Mutex<Vec<*mut Block<T>>>,
+    /// Whether `garbage` may be non-empty: a hint that spares closers the
+    /// lock (written under it).
+    has_garbage: AtomicBool,
 }
 
 // SAFETY: values move between threads through the slots (so `T: Send`);
@@ -164,10 +190,126 @@ impl<T> List<T> {
                 block: AtomicPtr::new(ptr::null_mut()),
             }),
             receivers: WaitList::new(),
+            spare: AtomicPtr::new(ptr::null_mut()),
+            garbage: Mutex::new(Vec::new()),
+            has_garbage: AtomicBool::new(false),
         }
     }
 
+    /// A block to link in: the spare if there is one, else a new one.
+    fn new_block(&self) -> Box<Block<T>> {
+        // Acquire: pairs with the Release CAS in `recycle`, so the reset
+        // is visible.
+        let spare = self.spare.swap(ptr::null_mut(), Ordering::Acquire);
+        if spare.is_null() {
+            Block::new()
+        } else {
+            // SAFETY: `recycle` stored a block from `Box::into_raw` that
+            // nobody touches any more; the swap made it ours alone.
+            unsafe { Box::from_raw(spare) }
+        }
+    }
+
+    /// Keeps a free block as the spare, or frees it if there is one.
+    ///
+    /// # Safety
+    /// Every slot of `block` has been read and the caller is the only one
+    /// to hold it (module docs).
+    unsafe fn recycle(&self, block: *mut Block<T>) {
+        // SAFETY: the caller's duty: the block is alive and ours.
+        unsafe { (*block).reset() };
+        // Release: publishes the reset to the sender that takes the spare.
+        if self
+            .spare
+            .compare_exchange(ptr::null_mut(), block, Ordering::Release, Ordering::Relaxed)
+            .is_err()
+        {
+            // SAFETY: as above; it came from `Box::into_raw`.
+            drop(unsafe { Box::from_raw(block) });
+        }
+    }
+
+    /// Retires the block whose last slot the caller (the closer) has just
+    /// read, and sweeps earlier retired blocks that have become free.
+    ///
+    /// # Safety
+    /// The caller reserved and has read `block`'s last slot, and `head`
+    /// has moved past the block.
+    #[cold]
+    unsafe fn retire(&self, block: *mut Block<T>) {
+        // SAFETY: only the closer retires, so the block is alive: nobody
+        // frees it but us.
+        if unsafe { (*block).all_read() } {
+            // SAFETY: every slot read; the closer alone holds it.
+            unsafe { self.recycle(block) };
+        } else {
+            let mut g = self.garbage.lock();
+            g.push(block);
+            // Relaxed: a hint, written under the lock.
+            self.has_garbage.store(true, Ordering::Relaxed);
+            return;
+        }
+        // Relaxed: a hint; a stale `false` leaves the sweep to the next
+        // closer or to `Drop`.
+        if self.has_garbage.load(Ordering::Relaxed) {
+            let free: Vec<*mut Block<T>> = {
+                let mut g = self.garbage.lock();
+                // SAFETY: blocks in `garbage` stay alive until swept.
+                let free = g.extract_if(.., |b| unsafe { (**b).all_read() }).collect();
+                self.has_garbage.store(!g.is_empty(), Ordering::Relaxed);
+                free
+            };
+            for b in free {
+                // SAFETY: fully read, and taken out of `garbage` under its
+                // lock, so only we hold it.
+                unsafe { self.recycle(b) };
+            }
+        }
+    }
+
+    /// One attempt at the common case of a send: a slot inside the current
+    /// block that no other sender takes first. Anything else (the first
+    /// block, a block's last slot, closed, a lost race) gives the value
+    /// back for the full loop of [`List::try_send`]. Kept small so that it
+    /// inlines into the caller.
+    #[inline]
+    fn send_fast(&self, msg: T) -> Result<(), T> {
+        // Acquire (both): as in `try_send`.
+        let tail = self.tail.index.load(Ordering::Acquire);
+        let block = self.tail.block.load(Ordering::Acquire);
+        let offset = (tail >> SHIFT) % LAP;
+        if tail & MARK_BIT != 0
+            || offset + 1 >= BLOCK_CAP
+            || block.is_null()
+            // SeqCst: as in `try_send`.
+            || self
+                .tail
+                .index
+                .compare_exchange(tail, tail + (1 << SHIFT), Ordering::SeqCst, Ordering::Relaxed)
+                .is_err()
+        {
+            return Err(msg);
+        }
+        // SAFETY: as in `try_send`: the CAS reserved slot `offset` of
+        // `block`, which is not the block's last slot, so there is no
+        // block to link.
+        unsafe {
+            let slot = (*block).slots.get_unchecked(offset);
+            (*slot.msg.get()).write(msg);
+            // Release: as in `try_send`.
+            slot.written.store(true, Ordering::Release);
+        }
+        self.receivers.notify_one();
+        Ok(())
+    }
+
+    #[inline]
     pub(crate) fn try_send(&self, msg: T) -> Result<(), TrySendError<T>> {
+        self.send_fast(msg).or_else(|msg| self.try_send_slow(msg))
+    }
+
+    #[inline(never)]
+    fn try_send_slow(&self, msg: T) -> Result<(), TrySendError<T>> {
         let mut backoff = Backoff::new();
         // Acquire (both): pair with the Release stores that link a block, so
         // the block we read through is initialized.
@@ -189,11 +331,11 @@ impl<T> List<T> {
             // About to take the last slot: allocate the next block now, so
             // nothing can fail once the slot is reserved.
             if offset + 1 == BLOCK_CAP && next_block.is_none() {
-                next_block = Some(Block::<T>::new());
+                next_block = Some(self.new_block());
             }
             if block.is_null() {
                 // The very first send installs the first block.
-                let new = Box::into_raw(Block::<T>::new());
+                let new = Box::into_raw(self.new_block());
                 // Release: publishes the block's initialization.
                 if self
                     .tail
@@ -255,7 +397,51 @@ impl<T> List<T> {
         }
     }
 
+    /// One attempt at the common case of a receive: a slot inside the
+    /// current block, below the last `tail` seen, that no other receiver
+    /// takes first; `None` sends the caller to the full loop.
+    #[inline]
+    fn recv_fast(&self) -> Option<T> {
+        // Acquire (both): as in `try_recv`.
+        let head = self.head.index.load(Ordering::Acquire);
+        let block = self.head.block.load(Ordering::Acquire);
+        let offset = (head >> SHIFT) % LAP;
+        if offset + 1 >= BLOCK_CAP
+            || block.is_null()
+            // Relaxed: a hint, as in `try_recv`.
+            || head >> SHIFT >= self.tail_seen.load(Ordering::Relaxed) >> SHIFT
+            // SeqCst: as in `try_recv`.
+            || self
+                .head
+                .index
+                .compare_exchange(head, head + (1 << SHIFT), Ordering::SeqCst, Ordering::Relaxed)
+                .is_err()
+        {
+            return None;
+        }
+        // SAFETY: as in `try_recv`: we reserved slot `offset` of `block`,
+        // which is not its last, so `head` stays in this block.
+        unsafe {
+            let slot = (*block).slots.get_unchecked(offset);
+            slot.wait_write();
+            let msg = (*slot.msg.get()).assume_init_read();
+            // Release: our read is done before the block is freed (pairs
+            // with `all_read`). Our last access to the block.
+            slot.read.store(true, Ordering::Release);
+            Some(msg)
+        }
+    }
+
+    #[inline]
     pub(crate) fn try_recv(&self) -> Result<T, TryRecvError> {
+        match self.recv_fast() {
+            Some(msg) => Ok(msg),
+            None => self.try_recv_slow(),
+        }
+    }
+
+    #[inline(never)]
+    fn try_recv_slow(&self) -> Result<T, TryRecvError> {
         let mut backoff = Backoff::new();
         // Acquire (both): pair with the Release stores that move `head` to a
         // new block.
@@ -303,8 +489,9 @@ impl<T> List<T> {
                 Ok(_) => {
                     // SAFETY: we reserved the slot at `offset` of `block`
                     // (`head` and `block` are consistent, as in `try_send`).
-                    // The block stays alive until we count our read, and
-                    // the sender's value is published by `written`, which
+                    // The block stays alive until our `read` store (and,
+                    // if we are its closer, until we retire it), and the
+                    // sender's value is published by `written`, which
                     // `wait_write` waits for.
                     unsafe {
                         if offset + 1 == BLOCK_CAP {
@@ -319,7 +506,12 @@ impl<T> List<T> {
                         let slot = &(*block).slots[offset];
                         slot.wait_write();
                         let msg = (*slot.msg.get()).assume_init_read();
-                        Block::read_done(block);
+                        // Release: as in `recv_fast`. The last access to
+                        // the block, unless we are its closer.
+                        slot.read.store(true, Ordering::Release);
+                        if offset + 1 == BLOCK_CAP {
+                            self.retire(block);
+                        }
                         return Ok(msg);
                     }
                 }
@@ -332,7 +524,16 @@ impl<T> List<T> {
         }
     }
 
+    #[inline]
     pub(crate) fn recv(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
+        match self.recv_fast() {
+            Some(msg) => Ok(msg),
+            None => self.recv_slow(deadline),
+        }
+    }
+
+    #[inline(never)]
+    fn recv_slow(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
         block_recv(
             &self.receivers,
             deadline,
@@ -426,6 +627,18 @@ impl<T> Drop for List<T> {
         if !block.is_null() {
             // SAFETY: the last block, from `Box::into_raw`, freed once.
             drop(unsafe { Box::from_raw(block) });
+        }
+        // Relaxed: `&mut self`, nothing to order with.
+        let spare = self.spare.load(Ordering::Relaxed);
+        let garbage = core::mem::take(&mut *self.garbage.lock());
+        for b in garbage
+            .into_iter()
+            .chain((!spare.is_null()).then_some(spare))
+        {
+            // SAFETY: retired blocks (fully read, since every receiver has
+            // finished) and the spare are owned by the channel alone and
+            // linked nowhere; each came from `Box::into_raw`.
+            drop(unsafe { Box::from_raw(b) });
         }
     }
 }

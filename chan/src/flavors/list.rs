@@ -255,7 +255,8 @@ impl<T> List<T> {
             let free: Vec<*mut Block<T>> = {
                 let mut g = self.garbage.lock();
                 // SAFETY: blocks in `garbage` stay alive until swept.
-                let free = g.extract_if(.., |b| unsafe { (**b).all_read() }).collect();
+                let (free, busy) = g.drain(..).partition(|b| unsafe { (**b).all_read() });
+                *g = busy;
                 self.has_garbage.store(!g.is_empty(), Ordering::Relaxed);
                 free
             };

@@ -527,6 +527,14 @@ pub struct AsyncSelect {
 }
 
 impl AsyncSelect {
+    /// Whether no wait is in progress: the next poll starts afresh, so a
+    /// single-case future may first try its operation directly, without
+    /// the select machinery (the common case: a channel with room or
+    /// values). What the first step of `poll` would do anyway.
+    pub(crate) fn is_idle(&self) -> bool {
+        !self.registered
+    }
+
     /// A select that will run in `mode`.
     pub fn new(mode: Mode) -> Self {
         AsyncSelect {
@@ -677,6 +685,9 @@ impl<T> Future for RecvFuture<'_, T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
+        if this.select.is_idle() && this.case.try_fire() {
+            return Poll::Ready(this.case.take_result().expect("the case fired"));
+        }
         match this.select.poll(&mut [&mut this.case], cx) {
             Poll::Ready(_) => Poll::Ready(this.case.take_result().expect("the case fired")),
             Poll::Pending => Poll::Pending,
@@ -714,6 +725,9 @@ impl<T> Future for SendFuture<'_, T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
+        if this.select.is_idle() && this.case.try_fire() {
+            return Poll::Ready(this.case.take_result().expect("the case fired"));
+        }
         match this.select.poll(&mut [&mut this.case], cx) {
             Poll::Ready(_) => Poll::Ready(this.case.take_result().expect("the case fired")),
             Poll::Pending => Poll::Pending,
@@ -795,6 +809,9 @@ impl RecvParts {
             result: None,
             reg: self.reg.take(),
         };
+        if self.select.is_idle() && case.reg.is_none() && case.try_fire() {
+            return Poll::Ready(case.take_result().expect("the case fired"));
+        }
         let r = match self.select.poll(&mut [&mut case], cx) {
             Poll::Ready(_) => Poll::Ready(case.take_result().expect("the case fired")),
             Poll::Pending => Poll::Pending,
@@ -863,6 +880,9 @@ impl<T> SendParts<T> {
             return Poll::Ready(Ok(()));
         }
         let mut case = self.case(tx);
+        if self.select.is_idle() && case.reg.is_none() && case.packet.is_none() && case.try_fire() {
+            return Poll::Ready(case.take_result().expect("the case fired"));
+        }
         let r = match self.select.poll(&mut [&mut case], cx) {
             Poll::Ready(_) => Poll::Ready(case.take_result().expect("the case fired")),
             Poll::Pending => Poll::Pending,

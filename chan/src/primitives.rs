@@ -163,9 +163,12 @@ pub(crate) fn yield_now() {
     loom::thread::yield_now();
 }
 
-/// How many rounds of [`spin_hint`] bursts a waiter may spend before it
-/// parks: 0 when only one core is usable (a spinning waiter would only keep
-/// its partner off the core) and under loom.
+/// How many rounds of [`spin_hint`] bursts (round `r` spins `2^min(r, 5)`
+/// times) a waiter may spend before it yields: 0 when only one core is
+/// usable (a spinning waiter would only keep its partner off the core) and
+/// under loom; otherwise as many rounds as fit in [`SPIN_NANOS`], measured
+/// once, since one `spin_loop` costs from a few to over 25 nanoseconds
+/// depending on the processor.
 #[cfg(not(loom))]
 pub(crate) fn spin_budget() -> u32 {
     use std::sync::atomic::AtomicU32;
@@ -177,7 +180,11 @@ pub(crate) fn spin_budget() -> u32 {
         return b;
     }
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let b = if cores > 1 { 64 } else { 0 };
+    let b = if cores > 1 {
+        rounds_within(SPIN_NANOS)
+    } else {
+        0
+    };
     BUDGET.store(b, std::sync::atomic::Ordering::Relaxed);
     b
 }
@@ -185,6 +192,32 @@ pub(crate) fn spin_budget() -> u32 {
 #[cfg(loom)]
 pub(crate) fn spin_budget() -> u32 {
     0
+}
+
+/// About how long a waiter spins before it starts yielding: a few
+/// microseconds, the order of a partner's reply when it runs on another
+/// core, and less than a futex sleep and wake costs.
+#[cfg(not(loom))]
+const SPIN_NANOS: u64 = 4_000;
+
+/// The number of spin rounds whose `spin_loop`s take about `nanos`, from a
+/// timing of 256 of them (at least 2 rounds, at most 64).
+#[cfg(not(loom))]
+fn rounds_within(nanos: u64) -> u32 {
+    const SAMPLE: u64 = 256;
+    let begun = std::time::Instant::now();
+    for _ in 0..SAMPLE {
+        spin_hint();
+    }
+    let per_spin = (begun.elapsed().as_nanos() as u64 / SAMPLE).max(1);
+    let spins = nanos / per_spin;
+    // Rounds 0..=5 spin 1, 2, .., 32 times (63 in all); each later one 32.
+    let rounds = if spins < 63 {
+        u64::from(u64::BITS - spins.leading_zeros())
+    } else {
+        6 + (spins - 63) / 32
+    };
+    rounds.clamp(2, 64) as u32
 }
 
 /// How many spin rounds the calling thread's next blocking wait may use.

@@ -12,6 +12,7 @@
 //! | `WAITING`        | registered, nobody has claimed it                      |
 //! | `ABORTED`        | the waiter withdrew (deadline, or it found a ready case itself) |
 //! | `SELECTED + i`   | a counterpart claimed case `i` of this wait            |
+//! | `BUSY`           | a counterpart is handing a blocked sender's value over (below) |
 //!
 //! Invariants:
 //!
@@ -32,13 +33,32 @@
 //! for the unbuffered flavor a claimed thread waiter also has its value
 //! handed over through the entry's packet (`flavors/zero.rs`).
 //!
-//! # Blocking waits spin, then park
+//! # Hand-off claims (`BUSY`)
 //!
-//! A blocked thread first watches its `state` for a while ([`spin_budget`]
-//! rounds of growing `spin_loop` bursts, then two `yield`s), since a
-//! counterpart running on another core usually arrives within a few hundred
+//! A thread blocked sending on a full buffered channel leaves its value in
+//! its entry's packet, and a receiver that frees a slot moves that value
+//! into the ring for it (`flavors/array.rs`, as Go's `chanrecv` does). The
+//! receiver cannot know that the move will succeed (another sender may
+//! take the freed slot first) until it has tried, so it claims in two
+//! steps, under the list lock: [`Signal::begin_hand_off`] moves `WAITING`
+//! to `BUSY` (the owner's abort cannot win meanwhile), and
+//! [`Signal::end_hand_off`] moves `BUSY` to `SELECTED + i` (value
+//! delivered) or back to `WAITING` (not delivered; the owner waits on, still
+//! registered). An owner that finds `BUSY` keeps waiting, or, to abort,
+//! waits for the outcome; the receiver holds `BUSY` only for one attempt to
+//! put a value into the ring. Invariant 1 holds with `BUSY` as part of the
+//! one transition out of `WAITING`: it is either undone or completed.
+//!
+//! # Blocking waits spin, yield, then park
+//!
+//! A blocked thread first watches its `state` for a while: up to
+//! [`spin_budget`] rounds of growing `spin_loop` bursts (a few microseconds,
+//! adapted per thread by how the last waits went), since a counterpart
+//! running on another core usually arrives within a few hundred
 //! nanoseconds, far less than a futex sleep and wake (~30 µs here). Then it
-//! parks. Spinning is off when one core is usable.
+//! yields up to `YIELDS` times, which hands the core to the counterpart
+//! when threads outnumber cores, and only then parks. Spinning is off when
+//! one core is usable.
 
 use core::task::Waker;
 
@@ -55,11 +75,17 @@ pub(crate) const WAITING: usize = 0;
 pub(crate) const ABORTED: usize = 1;
 /// `SELECTED + i`: case `i` was claimed by a counterpart.
 pub(crate) const SELECTED: usize = 2;
+/// A counterpart is handing the owner's value over (module docs).
+pub(crate) const BUSY: usize = usize::MAX;
 
 /// `yield`s between spinning and parking (none under loom: they would only
-/// hide interleavings, as in `Backoff::is_completed`).
+/// hide interleavings, as in `Backoff::is_completed`). Many: a yield that
+/// finds no other thread to run returns in well under a microsecond, and
+/// one that finds some (more runnable threads than cores, or one core) lets
+/// the partner we wait for run at once, where a park and an unpark would
+/// cost two futex calls and a wake-up latency each time.
 #[cfg(not(loom))]
-const YIELDS: u32 = 3;
+const YIELDS: u32 = 64;
 
 /// How a claimed waiter is woken.
 enum Wake {
@@ -175,18 +201,45 @@ impl Signal {
 
     /// Withdraws the wait; returns the final state: `ABORTED` if the
     /// withdrawal won, the claimed `SELECTED + i` if a counterpart was
-    /// first.
+    /// first. A hand-off in progress (`BUSY`) is waited out.
     #[inline]
     pub(crate) fn try_abort(&self) -> usize {
-        // AcqRel/Acquire: on failure we read a claim and must see what the
-        // claimer wrote before it (pairs with `try_claim`).
-        match self
-            .state
-            .compare_exchange(WAITING, ABORTED, Ordering::AcqRel, Ordering::Acquire)
-        {
-            Ok(_) => ABORTED,
-            Err(s) => s,
+        loop {
+            // AcqRel/Acquire: on failure we read a claim and must see what
+            // the claimer wrote before it (pairs with `try_claim` and
+            // `end_hand_off`).
+            match self
+                .state
+                .compare_exchange(WAITING, ABORTED, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) => return ABORTED,
+                Err(BUSY) => crate::primitives::yield_now(),
+                Err(s) => return s,
+            }
         }
+    }
+
+    /// First step of a hand-off claim (module docs): `false` if the wait
+    /// was already decided. Called with the lock of the list holding the
+    /// entry; [`Signal::end_hand_off`] must follow before it is released.
+    #[inline]
+    pub(crate) fn begin_hand_off(&self) -> bool {
+        // Acquire: orders our reads of the owner's packet after its
+        // registration (as `try_claim`).
+        self.state
+            .compare_exchange(WAITING, BUSY, Ordering::Acquire, Ordering::Relaxed)
+            .is_ok()
+    }
+
+    /// Second step of a hand-off claim: `delivered` claims case `case`
+    /// (the caller wakes the owner after releasing the lock); otherwise the
+    /// wait is back to `WAITING`, as if nothing happened.
+    #[inline]
+    pub(crate) fn end_hand_off(&self, case: usize, delivered: bool) {
+        let to = if delivered { SELECTED + case } else { WAITING };
+        // Release: publishes what we did to the packet to the owner's
+        // Acquire load in `state` (or in its `try_abort`).
+        self.state.store(to, Ordering::Release);
     }
 
     /// Whether `self` and `other` are the same wait.
@@ -230,7 +283,7 @@ impl Signal {
         let mut round = 0;
         while round < budget {
             let s = self.state();
-            if s != WAITING {
+            if s != WAITING && s != BUSY {
                 spin_outcome(Some(round));
                 return s;
             }
@@ -250,13 +303,13 @@ impl Signal {
         for _ in 0..YIELDS {
             crate::primitives::yield_now();
             let s = self.state();
-            if s != WAITING {
+            if s != WAITING && s != BUSY {
                 return s;
             }
         }
         loop {
             let s = self.state();
-            if s != WAITING {
+            if s != WAITING && s != BUSY {
                 return s;
             }
             match deadline {

@@ -137,8 +137,15 @@ impl WaitList {
     }
 
     pub(crate) fn register(&self, signal: &Arc<Signal>, case: usize) {
+        self.register_packet(signal, case, core::ptr::null_mut());
+    }
+
+    /// Registers a blocked sender whose value waits in `packet`, a
+    /// `*mut Option<T>`, for [`WaitList::notify_one_handing_off`]. The
+    /// owner keeps the packet alive until its entry is gone.
+    pub(crate) fn register_packet(&self, signal: &Arc<Signal>, case: usize, packet: *mut ()) {
         let mut w = self.waiters.lock();
-        w.register(signal, case, core::ptr::null_mut());
+        w.register(signal, case, packet);
         // SeqCst: one half of the Dekker pair described in the module docs.
         self.is_empty.store(false, Ordering::SeqCst);
         loom_dekker_fence();
@@ -171,6 +178,66 @@ impl WaitList {
         let claimed = {
             let mut w = self.waiters.lock();
             let e = w.claim(None, |_| true);
+            self.is_empty.store(w.is_empty(), Ordering::Relaxed);
+            e
+        };
+        if let Some(e) = claimed {
+            e.signal.wake();
+        }
+    }
+
+    /// As [`WaitList::notify_one`], for a list of blocked senders some of
+    /// which left their value in a packet (`register_packet`): the first
+    /// such sender has its value moved by `put` into the channel, which
+    /// completes its send; `put` gives the value back if there is no room
+    /// after all, and the sender waits on (see `signal.rs`, hand-off
+    /// claims). Entries without a packet are claimed and woken as usual.
+    #[inline]
+    pub(crate) fn notify_one_handing_off<T>(&self, put: impl FnOnce(T) -> Result<(), T>) {
+        // SeqCst: as in `notify_one`.
+        loom_dekker_fence();
+        if self.is_empty.load(Ordering::SeqCst) {
+            return;
+        }
+        self.hand_off_slow(put);
+    }
+
+    #[cold]
+    fn hand_off_slow<T>(&self, put: impl FnOnce(T) -> Result<(), T>) {
+        let mut put = Some(put);
+        let claimed = {
+            let mut w = self.waiters.lock();
+            let e = w.claim_with(None, |e| {
+                if e.packet.is_null() {
+                    return e.signal.try_claim(e.case);
+                }
+                // Once a hand-off found no room, stop: the buffer is full.
+                let Some(put) = put.take() else { return false };
+                if !e.signal.begin_hand_off() {
+                    // Decided already (its owner aborted): untouched, and
+                    // `put` is unused.
+                    return false;
+                }
+                // SAFETY: `register_packet`'s contract: the packet is a live
+                // `Option<T>` while the entry is listed (we hold the lock),
+                // and with the signal `BUSY` its owner does not touch it
+                // (its abort waits for `end_hand_off`).
+                let packet = unsafe { &mut *e.packet.cast::<Option<T>>() };
+                let v = packet
+                    .take()
+                    .expect("a waiting sender's packet holds its value");
+                match put(v) {
+                    Ok(()) => {
+                        e.signal.end_hand_off(e.case, true);
+                        true
+                    }
+                    Err(v) => {
+                        *packet = Some(v);
+                        e.signal.end_hand_off(e.case, false);
+                        false
+                    }
+                }
+            });
             self.is_empty.store(w.is_empty(), Ordering::Relaxed);
             e
         };

@@ -46,10 +46,10 @@ use core::mem::MaybeUninit;
 
 use crossbeam_utils::CachePadded;
 
-use super::{Attempt, Backoff, block, block_recv};
+use super::{Backoff, block_recv};
 use crate::err::{RecvTimeoutError, SendTimeoutError, TryRecvError, TrySendError};
 use crate::primitives::{Arc, AtomicUsize, Instant, Ordering, UnsafeCell, fence};
-use crate::signal::Signal;
+use crate::signal::{ABORTED, Signal};
 use crate::waitlist::WaitList;
 
 struct Slot<T> {
@@ -163,7 +163,7 @@ impl<T> Array<T> {
         // Release: as in `try_recv`.
         slot.stamp
             .store(head.wrapping_add(self.one_lap), Ordering::Release);
-        self.senders.notify_one();
+        self.notify_senders();
         Some(msg)
     }
 
@@ -266,7 +266,7 @@ impl<T> Array<T> {
                         // the slot (pairs with its Acquire stamp load).
                         slot.stamp
                             .store(head.wrapping_add(self.one_lap), Ordering::Release);
-                        self.senders.notify_one();
+                        self.notify_senders();
                         return Ok(msg);
                     }
                     Err(h) => {
@@ -306,27 +306,50 @@ impl<T> Array<T> {
             .or_else(|msg| self.send_slow(msg, deadline))
     }
 
+    /// The blocking send once the fast path failed: try with backoff,
+    /// then register with the value in a packet and wait. A receiver that
+    /// frees a slot moves the value into the ring for us (see
+    /// `notify_senders`); otherwise we are woken (or abort on the
+    /// re-check or the deadline) with the value still in the packet, and go
+    /// round again.
     #[inline(never)]
     fn send_slow(&self, msg: T, deadline: Option<Instant>) -> Result<(), SendTimeoutError<T>> {
-        let mut slot = Some(msg);
-        let r = block(
-            &self.senders,
-            deadline,
-            || match self.try_send(slot.take().expect("value present")) {
-                Ok(()) => Attempt::Done(Ok(())),
-                Err(TrySendError::Closed(v)) => Attempt::Done(Err(SendTimeoutError::Closed(v))),
-                Err(TrySendError::Full(v)) => {
-                    slot = Some(v);
-                    Attempt::Retry
+        let mut packet = Some(msg);
+        loop {
+            let mut backoff = Backoff::new();
+            loop {
+                match self.try_send(packet.take().expect("value present")) {
+                    Ok(()) => return Ok(()),
+                    Err(TrySendError::Closed(v)) => return Err(SendTimeoutError::Closed(v)),
+                    Err(TrySendError::Full(v)) => packet = Some(v),
                 }
-            },
-            || self.is_send_ready(),
-        );
-        r.unwrap_or_else(|| {
-            Err(SendTimeoutError::Timeout(
-                slot.take().expect("value present"),
-            ))
-        })
+                if backoff.is_completed() {
+                    break;
+                }
+                backoff.snooze();
+            }
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                return Err(SendTimeoutError::Timeout(
+                    packet.take().expect("value present"),
+                ));
+            }
+            let p: *mut Option<T> = &mut packet;
+            Signal::with_thread(|signal| {
+                self.senders.register_packet(signal, 0, p.cast());
+                if self.is_send_ready() {
+                    signal.try_abort();
+                }
+                if signal.wait(deadline) == ABORTED {
+                    self.senders.unregister(signal, 0);
+                }
+            });
+            // Our entry is gone (removed by the claimer, or by us above),
+            // so nobody else touches `packet` now. Empty: a receiver moved
+            // the value into the ring.
+            if packet.is_none() {
+                return Ok(());
+            }
+        }
     }
 
     #[inline]
@@ -381,7 +404,18 @@ impl<T> Array<T> {
 
     /// Passes on a wake-up a cancelled future received but did not use.
     pub(crate) fn forward_send(&self) {
-        self.senders.notify_one();
+        self.notify_senders();
+    }
+
+    /// After a slot was freed: completes the send of the first blocked
+    /// sender thread by moving its value into the ring (Go's `chanrecv`
+    /// does the same), or wakes the first waiting select or future. The
+    /// sender thread then returns at once instead of waking up to retry and
+    /// racing other senders for the slot.
+    #[inline]
+    fn notify_senders(&self) {
+        self.senders
+            .notify_one_handing_off(|v: T| self.try_send(v).map_err(TrySendError::into_inner));
     }
 
     /// Passes on a wake-up a cancelled future received but did not use.

@@ -69,7 +69,7 @@ impl Backoff {
     /// "registered before the other side acted" interleavings the models
     /// exist to check.
     pub(crate) fn is_completed(&self) -> bool {
-        cfg!(loom) || self.step > spin_budget().min(7)
+        cfg!(loom) || self.step >= spin_budget().min(7)
     }
 }
 

@@ -279,6 +279,11 @@ impl<T> Sender<T> {
     /// already taken by a receiver stays delivered; nothing is ever half
     /// sent).
     ///
+    /// While the future waits on a full buffered channel, a receive that
+    /// makes room moves its value into the channel, as Go hands a blocked
+    /// sender's value over: the send is then complete, even if the future
+    /// is dropped before it is polled again.
+    ///
     /// ```
     /// # futures::executor::block_on(async {
     /// let (tx, rx) = hoare_chan::bounded(1);
@@ -287,7 +292,7 @@ impl<T> Sender<T> {
     /// # });
     /// ```
     pub fn send_async(&self, value: T) -> SendFuture<'_, T> {
-        SendFuture::new(SendCase::new(self, value))
+        SendFuture::new(SendCase::single(self, value))
     }
 
     /// Closes the channel (Go's `close(ch)`): later sends fail, receivers

@@ -115,10 +115,17 @@
 //!   blocked in a thread. An async receiver or a `select!` case is woken
 //!   instead and takes the value from a waiting sender, so that a future
 //!   that is dropped never holds a value it did not return.
-//! - Blocking waits spin briefly before they sleep when the process may
-//!   use more than one core (a partner on another core usually arrives in
-//!   well under a microsecond, a sleep and wake costs tens), and go
-//!   straight to sleep when it may use only one.
+//! - Blocking waits spin briefly (about 4 µs) when the process may use
+//!   more than one core (a partner on another core usually arrives in well
+//!   under a microsecond, a sleep and wake costs tens), then yield the core
+//!   up to 64 times (which lets the partner run at once when threads
+//!   outnumber cores), and only then sleep.
+//! - A sender blocked on a full buffered channel (a thread in `send`, a
+//!   pending `send_async` future, a `Sink`) has its value moved into the
+//!   channel by the receive that makes room, as Go's runtime does; the
+//!   sender does not wake up to race other senders for the slot. A
+//!   `send_async` future dropped after that has still sent its value.
+//!   `select!` send cases are only woken, since they may fire elsewhere.
 //! - Timer channels ([`after`], [`tick`]) are never closed, as in Go.
 //!
 //! # Implementation

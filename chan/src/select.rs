@@ -41,7 +41,7 @@ use crate::err::{RecvError, SendError, TryRecvError, TrySendError};
 use crate::flavors::Backoff;
 use crate::flavors::zero::OwnedPacket;
 use crate::primitives::{Arc, Instant, random_below};
-use crate::signal::{SELECTED, Signal, WAITING};
+use crate::signal::{BUSY, SELECTED, Signal, WAITING};
 use crate::timer::Sleep;
 
 /// One operation of a select, as the protocol sees it.
@@ -223,11 +223,18 @@ impl<T> Drop for RecvCase<'_, T> {
 pub struct SendCase<'a, T> {
     tx: &'a Sender<T>,
     msg: Option<T>,
-    /// Unbuffered flavor: the value waits here while registered (boxed so
-    /// the case itself may move).
+    /// Unbuffered flavor, and the buffered one when `hand_off`: the value
+    /// waits here while registered (boxed so the case itself may move).
     packet: Option<OwnedPacket<T>>,
     result: Option<Result<(), SendError<T>>>,
     reg: Option<Registration>,
+    /// The only case of its wait (a `send_async` future or a sink), so a
+    /// receiver may complete it by moving the value into a buffered
+    /// channel (`WaitList::notify_one_handing_off`). Never for a case of a
+    /// `select!`: the hand-off's `BUSY` step would make the select look
+    /// decided to its other channels for a moment, and a wake-up they skip
+    /// meanwhile would be lost if the hand-off then fails.
+    hand_off: bool,
 }
 
 impl<'a, T> SendCase<'a, T> {
@@ -239,7 +246,16 @@ impl<'a, T> SendCase<'a, T> {
             packet: None,
             result: None,
             reg: None,
+            hand_off: false,
         }
+    }
+
+    /// A send of `msg` on `tx` that is the only case of its wait (see
+    /// `hand_off`).
+    pub(crate) fn single(tx: &'a Sender<T>, msg: T) -> Self {
+        let mut case = SendCase::new(tx, msg);
+        case.hand_off = true;
+        case
     }
 
     /// The outcome, once fired.
@@ -283,7 +299,18 @@ impl<T> Case for SendCase<'_, T> {
 
     fn register(&mut self, signal: &Arc<Signal>, index: usize) {
         match &self.tx.flavor {
-            SenderFlavor::Array(c) => c.register_send(signal, index),
+            SenderFlavor::Array(c) => match self.msg.take() {
+                Some(v) if self.hand_off => {
+                    let packet = OwnedPacket::new(v);
+                    let p = packet.as_ptr();
+                    self.packet = Some(packet);
+                    c.register_send_packet(signal, index, p);
+                }
+                msg => {
+                    self.msg = msg;
+                    c.register_send(signal, index);
+                }
+            },
             SenderFlavor::List(_) => {}
             SenderFlavor::Zero(c) => {
                 if let Some(v) = self.msg.take() {
@@ -315,17 +342,17 @@ impl<T> Case for SendCase<'_, T> {
                 if listed {
                     c.unregister_send(&r.signal, r.index);
                 }
-                if let Some(packet) = self.packet.take() {
-                    // SAFETY: the entry is gone (removed just now under the
-                    // channel lock, or by its claimer), so nobody else
-                    // touches the packet.
-                    match unsafe { packet.into_value() } {
-                        Some(v) => self.msg = Some(v),
-                        // Only a receiver that claimed us for this case
-                        // empties the packet (`flavors/zero.rs`).
-                        None => self.result = Some(Ok(())),
-                    }
-                }
+            }
+        }
+        if let Some(packet) = self.packet.take() {
+            // SAFETY: the entry is gone (removed just now under the list's
+            // lock, or by its claimer), so nobody else touches the packet.
+            match unsafe { packet.into_value() } {
+                Some(v) => self.msg = Some(v),
+                // Only a receiver that claimed us for this case empties the
+                // packet (`flavors/zero.rs`, and the buffered flavor's
+                // hand-off in `waitlist.rs`).
+                None => self.result = Some(Ok(())),
             }
         }
     }
@@ -556,12 +583,14 @@ impl AsyncSelect {
         let mut claimed = None;
         if self.registered {
             let signal = self.signal.as_ref().expect("registered");
+            // `BUSY`: a hand-off is under way (`signal.rs`); it ends in a
+            // claim, which wakes us, or back in `WAITING`.
             let mut state = signal.state();
-            if state == WAITING {
+            if state == WAITING || state == BUSY {
                 signal.set_waker(cx.waker());
                 state = signal.state();
             }
-            if state == WAITING {
+            if state == WAITING || state == BUSY {
                 let due = earliest(cases, self.mode.deadline());
                 match due {
                     Some(at) if Instant::now() >= at => state = signal.try_abort(),
@@ -578,7 +607,7 @@ impl AsyncSelect {
                     None => return Poll::Pending,
                 }
             }
-            debug_assert!(state != WAITING);
+            debug_assert!(state != WAITING && state != BUSY);
             self.registered = false;
             match conclude(cases, state) {
                 Ok(i) => return Poll::Ready(Some(i)),
@@ -867,6 +896,7 @@ impl<T> SendParts<T> {
             packet: self.packet.take(),
             result: None,
             reg: self.reg.take(),
+            hand_off: true,
         }
     }
 

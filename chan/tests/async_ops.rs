@@ -395,7 +395,7 @@ fn dropping_a_pending_unbuffered_send_async_delivers_nothing() {
 }
 
 #[test]
-fn dropping_a_pending_send_async_on_a_full_channel_delivers_nothing() {
+fn dropping_a_pending_send_async_on_a_channel_that_stays_full_delivers_nothing() {
     for flavor in [Flavor::One, Flavor::Sixteen] {
         let drops = Drops::new();
         let (tx, rx) = flavor.make();
@@ -403,9 +403,6 @@ fn dropping_a_pending_send_async_on_a_full_channel_delivers_nothing() {
         let cap = flavor.capacity().unwrap();
         let mut fut = Box::pin(tx.send_async(drops.make(999)));
         assert!(poll_once(fut.as_mut()).is_pending());
-        // Room appears while the future is pending, but it is never polled.
-        let first = rx.recv().unwrap();
-        assert_eq!(first.id, 0);
         drop(fut);
         assert_eq!(
             drops.get(),
@@ -416,9 +413,45 @@ fn dropping_a_pending_send_async_on_a_full_channel_delivers_nothing() {
         let ids: Vec<usize> = rx.iter().map(|c| c.id).collect();
         assert_eq!(
             ids,
-            (1..cap).collect::<Vec<_>>(),
+            (0..cap).collect::<Vec<_>>(),
             "{flavor:?}: the dropped send was delivered"
         );
+        drop(rx);
+        assert_eq!(drops.get(), cap + 1);
+    }
+}
+
+#[test]
+fn a_receive_that_makes_room_completes_a_pending_send_async() {
+    // As Go hands a blocked sender's value over when a receive frees a
+    // slot, the receive moves the pending future's value into the channel:
+    // the send is complete (the future returns `Ok` when polled), and
+    // dropping the future instead of polling it loses nothing.
+    for (flavor, poll_after) in [
+        (Flavor::One, false),
+        (Flavor::Sixteen, false),
+        (Flavor::One, true),
+        (Flavor::Sixteen, true),
+    ] {
+        let drops = Drops::new();
+        let (tx, rx) = flavor.make();
+        flavor.fill(&tx, |i| drops.make(i));
+        let cap = flavor.capacity().unwrap();
+        let mut fut = Box::pin(tx.send_async(drops.make(999)));
+        assert!(poll_once(fut.as_mut()).is_pending());
+        let first = rx.recv().unwrap();
+        assert_eq!(first.id, 0);
+        if poll_after {
+            assert!(matches!(poll_once(fut.as_mut()), Poll::Ready(Ok(()))));
+        }
+        drop(fut);
+        assert_eq!(drops.get(), 0, "{flavor:?}: the future dropped no value");
+        assert_eq!(tx.len(), cap, "{flavor:?}: the value is in the channel");
+        drop(tx);
+        let ids: Vec<usize> = rx.iter().map(|c| c.id).collect();
+        let mut expected: Vec<usize> = (1..cap).collect();
+        expected.push(999);
+        assert_eq!(ids, expected, "{flavor:?}: delivered once, in order");
         drop(first);
         drop(rx);
         assert_eq!(drops.get(), cap + 1);

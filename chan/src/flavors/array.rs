@@ -390,6 +390,12 @@ impl<T> Array<T> {
         self.senders.register(signal, case);
     }
 
+    /// Registers a single-case async send whose value waits in `packet`
+    /// (an `OwnedPacket`), for the hand-off of `notify_senders`.
+    pub(crate) fn register_send_packet(&self, signal: &Arc<Signal>, case: usize, packet: *mut ()) {
+        self.senders.register_packet(signal, case, packet);
+    }
+
     pub(crate) fn unregister_send(&self, signal: &Arc<Signal>, case: usize) {
         self.senders.unregister(signal, case);
     }

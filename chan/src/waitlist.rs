@@ -246,6 +246,70 @@ impl WaitList {
         }
     }
 
+    /// Whether the list looked empty; a hint (Relaxed), for skipping
+    /// [`WaitList::give`] cheaply. The no-lost-wake-up argument does not
+    /// rest on it: a sender that skips the hand-over still notifies after
+    /// its SeqCst index update.
+    #[inline]
+    pub(crate) fn looks_empty(&self) -> bool {
+        // Relaxed: a hint (above).
+        self.is_empty.load(Ordering::Relaxed)
+    }
+
+    /// Hands `v` straight to the first waiting receiver if it is a thread
+    /// that registered an empty packet (`register_packet`) and `may_give`,
+    /// asked under the lock with that receiver's claim begun, agrees (the
+    /// buffer must be empty, or the receiver would overtake values sent
+    /// before `v`). The receiver wakes with `v` in its packet. `Err(v)`
+    /// when the first waiter is of another kind, or there is none.
+    pub(crate) fn give<T>(&self, v: T, may_give: impl FnOnce() -> bool) -> Result<(), T> {
+        let mut v = Some(v);
+        let mut may_give = Some(may_give);
+        let mut stop = false;
+        let claimed = {
+            let mut w = self.waiters.lock();
+            let e = w.claim_with(None, |e| {
+                if stop {
+                    return false;
+                }
+                if e.packet.is_null() {
+                    // A select or a future, woken to take the value
+                    // itself: the caller sends into the buffer and
+                    // notifies.
+                    stop = true;
+                    return false;
+                }
+                if !e.signal.begin_hand_off() {
+                    // Decided already (its owner is leaving): look further.
+                    return false;
+                }
+                stop = true;
+                if !may_give.take().is_some_and(|may| may()) {
+                    e.signal.end_hand_off(e.case, false);
+                    return false;
+                }
+                // SAFETY: `register_packet`'s contract: the packet is a
+                // live `Option<T>` while the entry is listed (we hold the
+                // lock), and with the signal `BUSY` its owner does not
+                // touch it. A waiting receiver's packet is empty.
+                let packet = unsafe { &mut *e.packet.cast::<Option<T>>() };
+                debug_assert!(packet.is_none(), "a waiting receiver's packet is empty");
+                *packet = v.take();
+                e.signal.end_hand_off(e.case, true);
+                true
+            });
+            self.is_empty.store(w.is_empty(), Ordering::Relaxed);
+            e
+        };
+        match claimed {
+            Some(e) => {
+                e.signal.wake();
+                Ok(())
+            }
+            None => Err(v.take().expect("the value was not given")),
+        }
+    }
+
     /// Claims and wakes every waiter (the channel closed).
     pub(crate) fn notify_all(&self) {
         let claimed = {

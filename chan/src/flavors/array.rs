@@ -46,7 +46,7 @@ use core::mem::MaybeUninit;
 
 use crossbeam_utils::CachePadded;
 
-use super::{Backoff, block_recv};
+use super::Backoff;
 use crate::err::{RecvTimeoutError, SendTimeoutError, TryRecvError, TrySendError};
 use crate::primitives::{Arc, AtomicUsize, Instant, Ordering, UnsafeCell, fence};
 use crate::signal::{ABORTED, Signal};
@@ -169,7 +169,28 @@ impl<T> Array<T> {
 
     #[inline]
     pub(crate) fn try_send(&self, msg: T) -> Result<(), TrySendError<T>> {
-        self.send_fast(msg).or_else(|msg| self.try_send_slow(msg))
+        self.give(msg)
+            .or_else(|msg| self.send_fast(msg))
+            .or_else(|msg| self.try_send_slow(msg))
+    }
+
+    /// When a receiver thread is waiting on an empty buffer, hands `msg`
+    /// straight to it (as Go's `chansend` does) instead of going through
+    /// the ring and waking it to retry: it wakes with the value. The buffer
+    /// must be empty (checked under the receivers' lock, with the
+    /// receiver's claim begun), so that nothing sent before `msg` is
+    /// overtaken; `tail` and `head` equal also says the channel is open.
+    #[inline]
+    fn give(&self, msg: T) -> Result<(), T> {
+        if self.receivers.looks_empty() {
+            return Err(msg);
+        }
+        self.receivers.give(msg, || {
+            // SeqCst: as `is_recv_ready`.
+            let tail = self.tail.load(Ordering::SeqCst);
+            let head = self.head.load(Ordering::SeqCst);
+            tail == head
+        })
     }
 
     #[inline(never)]
@@ -302,7 +323,8 @@ impl<T> Array<T> {
         msg: T,
         deadline: Option<Instant>,
     ) -> Result<(), SendTimeoutError<T>> {
-        self.send_fast(msg)
+        self.give(msg)
+            .or_else(|msg| self.send_fast(msg))
             .or_else(|msg| self.send_slow(msg, deadline))
     }
 
@@ -360,14 +382,46 @@ impl<T> Array<T> {
         }
     }
 
+    /// The blocking receive once the fast path failed: try with backoff,
+    /// then register with an empty packet and wait. A sender that finds us
+    /// waiting on an empty buffer puts its value in the packet (`give`);
+    /// otherwise we are woken (or abort on the re-check or the deadline)
+    /// with the packet still empty, and go round again.
     #[inline(never)]
     fn recv_slow(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
-        block_recv(
-            &self.receivers,
-            deadline,
-            || self.try_recv(),
-            || self.is_recv_ready(),
-        )
+        let mut packet: Option<T> = None;
+        loop {
+            let mut backoff = Backoff::new();
+            loop {
+                match self.try_recv() {
+                    Ok(v) => return Ok(v),
+                    Err(TryRecvError::Closed) => return Err(RecvTimeoutError::Closed),
+                    Err(TryRecvError::Empty) => {}
+                }
+                if backoff.is_completed() {
+                    break;
+                }
+                backoff.snooze();
+            }
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                return Err(RecvTimeoutError::Timeout);
+            }
+            let p: *mut Option<T> = &mut packet;
+            Signal::with_thread(|signal| {
+                self.receivers.register_packet(signal, 0, p.cast());
+                if self.is_recv_ready() {
+                    signal.try_abort();
+                }
+                if signal.wait(deadline) == ABORTED {
+                    self.receivers.unregister(signal, 0);
+                }
+            });
+            // Our entry is gone (removed by the claimer, or by us above),
+            // so nobody else touches `packet` now.
+            if let Some(v) = packet.take() {
+                return Ok(v);
+            }
+        }
     }
 
     /// A send would not find the buffer full (or the channel is closed).

@@ -25,10 +25,11 @@
 //! value and then *retires* the block: if all `read` flags are set
 //! (Acquire, pairing with the readers' Release), the block is free; if a
 //! reader is still busy, the block goes to the `garbage` list, which the
-//! next closer (one block, 31 messages, later) and `Drop` sweep for blocks
-//! that have become free. A block in `garbage` waits only for a reader
-//! that is between its reservation and its `read` store, so there are never
-//! more blocks there than receivers in that window.
+//! next closer (one block, 31 messages, later; whether its own block is
+//! free or not) and `Drop` sweep for blocks that have become free. A block
+//! in `garbage` waits only for a reader that was between its reservation
+//! and its `read` store at the last sweep, so there are never more blocks
+//! there than receivers in that window.
 //!
 //! A free block becomes the `spare` if there is none (reset, published by
 //! a Release CAS), and the sender that links the next block takes the
@@ -239,24 +240,29 @@ impl<T> List<T> {
     unsafe fn retire(&self, block: *mut Block<T>) {
         // SAFETY: only the closer retires, so the block is alive: nobody
         // frees it but us.
-        if unsafe { (*block).all_read() } {
+        let busy = !unsafe { (*block).all_read() };
+        if !busy {
             // SAFETY: every slot read; the closer alone holds it.
             unsafe { self.recycle(block) };
-        } else {
-            let mut g = self.garbage.lock();
-            g.push(block);
-            // Relaxed: a hint, written under the lock.
-            self.has_garbage.store(true, Ordering::Relaxed);
-            return;
         }
+        // A closer whose own block is busy sweeps too (it takes the lock
+        // anyway): if only closers with a free block swept, a run of
+        // closers that each found a reader still busy would pile up
+        // blocks in `garbage` long after those readers finished, and
+        // `garbage` would not stay within the bound of the module docs.
         // Relaxed: a hint; a stale `false` leaves the sweep to the next
         // closer or to `Drop`.
-        if self.has_garbage.load(Ordering::Relaxed) {
+        if busy || self.has_garbage.load(Ordering::Relaxed) {
             let free: Vec<*mut Block<T>> = {
                 let mut g = self.garbage.lock();
                 // SAFETY: blocks in `garbage` stay alive until swept.
-                let (free, busy) = g.drain(..).partition(|b| unsafe { (**b).all_read() });
-                *g = busy;
+                let (free, mut keep): (Vec<_>, Vec<_>) =
+                    g.drain(..).partition(|b| unsafe { (**b).all_read() });
+                if busy {
+                    keep.push(block);
+                }
+                *g = keep;
+                // Relaxed: a hint, written under the lock.
                 self.has_garbage.store(!g.is_empty(), Ordering::Relaxed);
                 free
             };

@@ -173,7 +173,8 @@ pub(crate) struct List<T> {
 
 // SAFETY: values move between threads through the slots (so `T: Send`);
 // each slot is written by one sender and read by one receiver, ordered by
-// its `state` word, as the module docs establish.
+// its `written` and `read` flags, as the module docs establish; `garbage`
+// holds raw block pointers only under its lock.
 unsafe impl<T: Send> Send for List<T> {}
 // SAFETY: as for `Send`.
 unsafe impl<T: Send> Sync for List<T> {}

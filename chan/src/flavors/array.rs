@@ -46,7 +46,7 @@ use core::mem::MaybeUninit;
 
 use crossbeam_utils::CachePadded;
 
-use super::Backoff;
+use super::{Backoff, try_with_backoff};
 use crate::err::{RecvTimeoutError, SendTimeoutError, TryRecvError, TrySendError};
 use crate::primitives::{Arc, AtomicUsize, Instant, Ordering, UnsafeCell, fence};
 use crate::signal::{ABORTED, Signal};
@@ -338,36 +338,29 @@ impl<T> Array<T> {
     fn send_slow(&self, msg: T, deadline: Option<Instant>) -> Result<(), SendTimeoutError<T>> {
         let mut packet = Some(msg);
         loop {
-            let mut backoff = Backoff::new();
-            loop {
-                match self.try_send(packet.take().expect("value present")) {
-                    Ok(()) => return Ok(()),
-                    Err(TrySendError::Closed(v)) => return Err(SendTimeoutError::Closed(v)),
-                    Err(TrySendError::Full(v)) => packet = Some(v),
-                }
-                if backoff.is_completed() {
-                    break;
-                }
-                backoff.snooze();
+            let done =
+                try_with_backoff(
+                    || match self.try_send(packet.take().expect("value present")) {
+                        Ok(()) => Some(Ok(())),
+                        Err(TrySendError::Closed(v)) => Some(Err(SendTimeoutError::Closed(v))),
+                        Err(TrySendError::Full(v)) => {
+                            packet = Some(v);
+                            None
+                        }
+                    },
+                );
+            if let Some(r) = done {
+                return r;
             }
             if deadline.is_some_and(|d| Instant::now() >= d) {
                 return Err(SendTimeoutError::Timeout(
                     packet.take().expect("value present"),
                 ));
             }
-            let p: *mut Option<T> = &mut packet;
-            Signal::with_thread(|signal| {
-                self.senders.register_packet(signal, 0, p.cast());
-                if self.is_send_ready() {
-                    signal.try_abort();
-                }
-                if signal.wait(deadline) == ABORTED {
-                    self.senders.unregister(signal, 0);
-                }
+            wait_with_packet(&self.senders, &mut packet, deadline, || {
+                self.is_send_ready()
             });
-            // Our entry is gone (removed by the claimer, or by us above),
-            // so nobody else touches `packet` now. Empty: a receiver moved
-            // the value into the ring.
+            // Empty: a receiver moved the value into the ring.
             if packet.is_none() {
                 return Ok(());
             }
@@ -391,33 +384,21 @@ impl<T> Array<T> {
     fn recv_slow(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
         let mut packet: Option<T> = None;
         loop {
-            let mut backoff = Backoff::new();
-            loop {
-                match self.try_recv() {
-                    Ok(v) => return Ok(v),
-                    Err(TryRecvError::Closed) => return Err(RecvTimeoutError::Closed),
-                    Err(TryRecvError::Empty) => {}
-                }
-                if backoff.is_completed() {
-                    break;
-                }
-                backoff.snooze();
+            let done = try_with_backoff(|| match self.try_recv() {
+                Ok(v) => Some(Ok(v)),
+                Err(TryRecvError::Closed) => Some(Err(RecvTimeoutError::Closed)),
+                Err(TryRecvError::Empty) => None,
+            });
+            if let Some(r) = done {
+                return r;
             }
             if deadline.is_some_and(|d| Instant::now() >= d) {
                 return Err(RecvTimeoutError::Timeout);
             }
-            let p: *mut Option<T> = &mut packet;
-            Signal::with_thread(|signal| {
-                self.receivers.register_packet(signal, 0, p.cast());
-                if self.is_recv_ready() {
-                    signal.try_abort();
-                }
-                if signal.wait(deadline) == ABORTED {
-                    self.receivers.unregister(signal, 0);
-                }
+            wait_with_packet(&self.receivers, &mut packet, deadline, || {
+                self.is_recv_ready()
             });
-            // Our entry is gone (removed by the claimer, or by us above),
-            // so nobody else touches `packet` now.
+            // Full: a sender handed us its value.
             if let Some(v) = packet.take() {
                 return Ok(v);
             }
@@ -541,4 +522,28 @@ impl<T> Drop for Array<T> {
             head = self.next(head);
         }
     }
+}
+
+/// One blocking wait of a sender or receiver thread with its `packet`
+/// registered on `list` (`WaitList::register_packet`): until a counterpart
+/// claims it (maybe handing a value over through the packet), `ready` says
+/// at the re-check after registering that the channel changed, or
+/// `deadline` passes. On return the entry is gone (removed by the claimer,
+/// or here after an abort), so nobody else touches `packet` any more.
+fn wait_with_packet<P>(
+    list: &WaitList,
+    packet: &mut Option<P>,
+    deadline: Option<Instant>,
+    ready: impl Fn() -> bool,
+) {
+    let p: *mut Option<P> = packet;
+    Signal::with_thread(|signal| {
+        list.register_packet(signal, 0, p.cast());
+        if ready() {
+            signal.try_abort();
+        }
+        if signal.wait(deadline) == ABORTED {
+            list.unregister(signal, 0);
+        }
+    });
 }

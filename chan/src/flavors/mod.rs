@@ -86,6 +86,21 @@ pub(crate) enum Attempt<R> {
     Retry,
 }
 
+/// Runs `attempt` with backoff until it gives a result, or until the
+/// backoff says it is time to register and wait (`None`).
+pub(crate) fn try_with_backoff<R>(mut attempt: impl FnMut() -> Option<R>) -> Option<R> {
+    let mut backoff = Backoff::new();
+    loop {
+        if let Some(r) = attempt() {
+            return Some(r);
+        }
+        if backoff.is_completed() {
+            return None;
+        }
+        backoff.snooze();
+    }
+}
+
 /// The blocking loop of the lock-free flavors: try with backoff, then
 /// register on `list`, check `ready` once more (a counterpart that changed
 /// the channel before seeing the registration is caught here; see
@@ -98,15 +113,12 @@ pub(crate) fn block<R>(
     ready: impl Fn() -> bool,
 ) -> Option<R> {
     loop {
-        let mut backoff = Backoff::new();
-        loop {
-            if let Attempt::Done(r) = attempt() {
-                return Some(r);
-            }
-            if backoff.is_completed() {
-                break;
-            }
-            backoff.snooze();
+        let done = try_with_backoff(|| match attempt() {
+            Attempt::Done(r) => Some(r),
+            Attempt::Retry => None,
+        });
+        if done.is_some() {
+            return done;
         }
         if deadline.is_some_and(|d| Instant::now() >= d) {
             return None;

@@ -48,12 +48,15 @@ unsafe impl Send for Entry {}
 #[derive(Default)]
 pub(crate) struct Waiters {
     entries: VecDeque<Entry>,
+    /// How many entries carry a packet.
+    packets: usize,
 }
 
 impl Waiters {
     pub(crate) const fn new() -> Self {
         Waiters {
             entries: VecDeque::new(),
+            packets: 0,
         }
     }
 
@@ -62,6 +65,7 @@ impl Waiters {
     }
 
     pub(crate) fn register(&mut self, signal: &Arc<Signal>, case: usize, packet: *mut ()) {
+        self.packets += usize::from(!packet.is_null());
         self.entries.push_back(Entry {
             signal: signal.clone(),
             case,
@@ -75,7 +79,7 @@ impl Waiters {
             .entries
             .iter()
             .position(|e| e.case == case && e.signal.same(signal))?;
-        self.entries.remove(i)
+        self.take(i)
     }
 
     /// Claims and removes the first entry that `accept`s and whose signal
@@ -101,12 +105,25 @@ impl Waiters {
             .entries
             .iter()
             .position(|e| !skip.is_some_and(|s| e.signal.same(s)) && try_claim(e))?;
-        self.entries.remove(i)
+        self.take(i)
+    }
+
+    /// Removes entry `i`.
+    fn take(&mut self, i: usize) -> Option<Entry> {
+        let e = self.entries.remove(i)?;
+        self.packets -= usize::from(!e.packet.is_null());
+        Some(e)
+    }
+
+    /// Whether some entry carries a packet.
+    pub(crate) fn has_packets(&self) -> bool {
+        self.packets > 0
     }
 
     /// Claims every entry (the channel closed); returns the claimed ones,
     /// to be woken after the lock is released.
     pub(crate) fn claim_all(&mut self) -> Vec<Entry> {
+        self.packets = 0;
         self.entries
             .drain(..)
             .filter(|e| e.signal.try_claim(e.case))
@@ -126,6 +143,9 @@ pub(crate) struct WaitList {
     waiters: Mutex<Waiters>,
     /// `true` when `waiters` is empty; written under the lock, read without.
     is_empty: AtomicBool,
+    /// `true` when some entry carries a packet; written under the lock, read
+    /// without, as a hint (`may_give`).
+    has_packets: AtomicBool,
 }
 
 impl WaitList {
@@ -133,6 +153,7 @@ impl WaitList {
         WaitList {
             waiters: Mutex::new(Waiters::new()),
             is_empty: AtomicBool::new(true),
+            has_packets: AtomicBool::new(false),
         }
     }
 
@@ -146,6 +167,8 @@ impl WaitList {
     pub(crate) fn register_packet(&self, signal: &Arc<Signal>, case: usize, packet: *mut ()) {
         let mut w = self.waiters.lock();
         w.register(signal, case, packet);
+        // Relaxed: a hint, as in `unregister`.
+        self.has_packets.store(w.has_packets(), Ordering::Relaxed);
         // SeqCst: one half of the Dekker pair described in the module docs.
         self.is_empty.store(false, Ordering::SeqCst);
         loom_dekker_fence();
@@ -158,6 +181,7 @@ impl WaitList {
         // Relaxed: written under the lock; readers that race only cause an
         // extra locked check.
         self.is_empty.store(w.is_empty(), Ordering::Relaxed);
+        self.has_packets.store(w.has_packets(), Ordering::Relaxed);
         found
     }
 
@@ -179,6 +203,7 @@ impl WaitList {
             let mut w = self.waiters.lock();
             let e = w.claim(None, |_| true);
             self.is_empty.store(w.is_empty(), Ordering::Relaxed);
+            self.has_packets.store(w.has_packets(), Ordering::Relaxed);
             e
         };
         if let Some(e) = claimed {
@@ -239,6 +264,7 @@ impl WaitList {
                 }
             });
             self.is_empty.store(w.is_empty(), Ordering::Relaxed);
+            self.has_packets.store(w.has_packets(), Ordering::Relaxed);
             e
         };
         if let Some(e) = claimed {
@@ -246,14 +272,15 @@ impl WaitList {
         }
     }
 
-    /// Whether the list looked empty; a hint (Relaxed), for skipping
-    /// [`WaitList::give`] cheaply. The no-lost-wake-up argument does not
-    /// rest on it: a sender that skips the hand-over still notifies after
-    /// its SeqCst index update.
+    /// Whether some waiter seemed to have left a packet; a hint
+    /// (Relaxed), so that [`WaitList::give`] is not tried, for the price of
+    /// a lock, where only selects and futures wait. The no-lost-wake-up
+    /// argument does not rest on it: a sender that skips the hand-over
+    /// still notifies after its SeqCst index update.
     #[inline]
-    pub(crate) fn looks_empty(&self) -> bool {
+    pub(crate) fn may_give(&self) -> bool {
         // Relaxed: a hint (above).
-        self.is_empty.load(Ordering::Relaxed)
+        self.has_packets.load(Ordering::Relaxed)
     }
 
     /// Hands `v` straight to the first waiting receiver if it is a thread
@@ -299,6 +326,7 @@ impl WaitList {
                 true
             });
             self.is_empty.store(w.is_empty(), Ordering::Relaxed);
+            self.has_packets.store(w.has_packets(), Ordering::Relaxed);
             e
         };
         match claimed {
@@ -316,6 +344,7 @@ impl WaitList {
             let mut w = self.waiters.lock();
             let all = w.claim_all();
             self.is_empty.store(true, Ordering::Relaxed);
+            self.has_packets.store(false, Ordering::Relaxed);
             all
         };
         for e in claimed {

@@ -182,7 +182,7 @@ impl<T> Array<T> {
     /// overtaken; `tail` and `head` equal also says the channel is open.
     #[inline]
     fn give(&self, msg: T) -> Result<(), T> {
-        if self.receivers.looks_empty() {
+        if !self.receivers.may_give() {
             return Err(msg);
         }
         self.receivers.give(msg, || {

@@ -78,14 +78,6 @@ use crate::primitives::Instant;
 use crate::signal::{ABORTED, Signal};
 use crate::waitlist::WaitList;
 
-/// What a non-blocking attempt inside [`block`] found.
-pub(crate) enum Attempt<R> {
-    /// Finished (with a value or with a closed-channel error).
-    Done(R),
-    /// Not possible now; wait on the list and try again.
-    Retry,
-}
-
 /// Runs `attempt` with backoff until it gives a result, or until the
 /// backoff says it is time to register and wait (`None`).
 pub(crate) fn try_with_backoff<R>(mut attempt: impl FnMut() -> Option<R>) -> Option<R> {
@@ -101,7 +93,9 @@ pub(crate) fn try_with_backoff<R>(mut attempt: impl FnMut() -> Option<R>) -> Opt
     }
 }
 
-/// The blocking loop of the lock-free flavors: try with backoff, then
+/// The blocking loop of the unbounded flavor's receive: try `attempt`
+/// (`Some` when finished, with a value or a closed-channel error) with
+/// backoff, then
 /// register on `list`, check `ready` once more (a counterpart that changed
 /// the channel before seeing the registration is caught here; see
 /// `waitlist.rs`), and sleep until claimed or `deadline`. Returns `None` when
@@ -109,14 +103,11 @@ pub(crate) fn try_with_backoff<R>(mut attempt: impl FnMut() -> Option<R>) -> Opt
 pub(crate) fn block<R>(
     list: &WaitList,
     deadline: Option<Instant>,
-    mut attempt: impl FnMut() -> Attempt<R>,
+    mut attempt: impl FnMut() -> Option<R>,
     ready: impl Fn() -> bool,
 ) -> Option<R> {
     loop {
-        let done = try_with_backoff(|| match attempt() {
-            Attempt::Done(r) => Some(r),
-            Attempt::Retry => None,
-        });
+        let done = try_with_backoff(&mut attempt);
         if done.is_some() {
             return done;
         }
@@ -147,9 +138,9 @@ pub(crate) fn block_recv<T>(
         receivers,
         deadline,
         || match try_recv() {
-            Ok(v) => Attempt::Done(Ok(v)),
-            Err(TryRecvError::Closed) => Attempt::Done(Err(RecvTimeoutError::Closed)),
-            Err(TryRecvError::Empty) => Attempt::Retry,
+            Ok(v) => Some(Ok(v)),
+            Err(TryRecvError::Closed) => Some(Err(RecvTimeoutError::Closed)),
+            Err(TryRecvError::Empty) => None,
         },
         ready,
     )

@@ -237,12 +237,20 @@ impl WaitList {
                     return e.signal.try_claim(e.case);
                 }
                 // Once a hand-off found no room, stop: the buffer is full.
-                let Some(put) = put.take() else { return false };
-                if !e.signal.begin_hand_off() {
-                    // Decided already (its owner aborted): untouched, and
-                    // `put` is unused.
+                if put.is_none() {
                     return false;
                 }
+                if !e.signal.begin_hand_off() {
+                    // Decided already (its owner is leaving: a dropped
+                    // `send_async`, a deadline): untouched, and `put` is
+                    // kept for the next sender. (Taking `put` before this
+                    // check lost the freed slot for every sender behind a
+                    // withdrawing one: a thread blocked behind a dropped
+                    // `send_async` slept next to a free slot; loom model
+                    // `withdrawn_sender_passes_the_hand_off_on`.)
+                    return false;
+                }
+                let put = put.take().expect("checked above");
                 // SAFETY: `register_packet`'s contract: the packet is a live
                 // `Option<T>` while the entry is listed (we hold the lock),
                 // and with the signal `BUSY` its owner does not touch it
@@ -350,5 +358,64 @@ impl WaitList {
         for e in claimed {
             e.signal.wake();
         }
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use core::task::Waker;
+
+    use super::WaitList;
+    use crate::signal::{ABORTED, SELECTED, Signal, WAITING};
+
+    /// A hand-off passes over a sender whose wait is already decided (it
+    /// is withdrawing and has not removed its entry yet) to the next
+    /// blocked sender, which would otherwise sleep on while the slot freed
+    /// for it stays free.
+    #[test]
+    fn hand_off_passes_over_a_sender_that_aborted() {
+        let list = WaitList::new();
+        let a = Signal::for_task(Waker::noop());
+        let b = Signal::for_task(Waker::noop());
+        let mut pa = Some(1u32);
+        let mut pb = Some(2u32);
+        list.register_packet(&a, 0, (&raw mut pa).cast());
+        list.register_packet(&b, 0, (&raw mut pb).cast());
+        assert_eq!(a.try_abort(), ABORTED);
+        let mut put = None;
+        list.notify_one_handing_off(|v: u32| {
+            put = Some(v);
+            Ok(())
+        });
+        assert_eq!(put, Some(2), "the next sender's value is moved");
+        assert_eq!(b.state(), SELECTED);
+        assert!(
+            list.unregister(&a, 0),
+            "the aborted entry is its owner's to remove"
+        );
+        assert!(!list.unregister(&b, 0), "the claimed entry is gone");
+        assert_eq!((pa, pb), (Some(1), None));
+    }
+
+    /// A hand-off that finds no room puts the value back, leaves the
+    /// sender waiting and registered, and tries no later sender.
+    #[test]
+    fn failed_hand_off_leaves_the_sender_waiting() {
+        let list = WaitList::new();
+        let a = Signal::for_task(Waker::noop());
+        let b = Signal::for_task(Waker::noop());
+        let mut pa = Some(1u32);
+        let mut pb = Some(2u32);
+        list.register_packet(&a, 0, (&raw mut pa).cast());
+        list.register_packet(&b, 0, (&raw mut pb).cast());
+        let mut tries = 0;
+        list.notify_one_handing_off(|v: u32| {
+            tries += 1;
+            Err(v)
+        });
+        assert_eq!(tries, 1);
+        assert_eq!((a.state(), b.state()), (WAITING, WAITING));
+        assert!(list.unregister(&a, 0) && list.unregister(&b, 0));
+        assert_eq!((pa, pb), (Some(1), Some(2)));
     }
 }

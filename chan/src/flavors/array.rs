@@ -46,6 +46,7 @@ use core::mem::MaybeUninit;
 
 use crossbeam_utils::CachePadded;
 
+use super::zero::Packet;
 use super::{Backoff, try_with_backoff};
 use crate::err::{RecvTimeoutError, SendTimeoutError, TryRecvError, TrySendError};
 use crate::primitives::{Arc, AtomicUsize, Instant, Ordering, UnsafeCell, fence};
@@ -195,6 +196,18 @@ impl<T> Array<T> {
 
     #[inline(never)]
     fn try_send_slow(&self, msg: T) -> Result<(), TrySendError<T>> {
+        self.try_put(msg)?;
+        self.receivers.notify_one();
+        Ok(())
+    }
+
+    /// The full loop of a non-blocking send into the ring, without the
+    /// wake-up of a waiting receiver that must follow a success:
+    /// [`Array::try_send_slow`] sends it at once, a hand-off
+    /// ([`Array::notify_senders`]) only after it has released the senders'
+    /// lock.
+    #[inline]
+    fn try_put(&self, msg: T) -> Result<(), TrySendError<T>> {
         let mut backoff = Backoff::new();
         // Relaxed: the slot's Acquire stamp load below is what orders us.
         let mut tail = self.tail.load(Ordering::Relaxed);
@@ -223,7 +236,6 @@ impl<T> Array<T> {
                         // Release: publishes the value to the receiver's
                         // Acquire stamp load.
                         slot.stamp.store(tail + 1, Ordering::Release);
-                        self.receivers.notify_one();
                         return Ok(());
                     }
                     Err(t) => {
@@ -428,7 +440,19 @@ impl<T> Array<T> {
     /// Registers a single-case async send whose value waits in `packet`
     /// (an `OwnedPacket`), for the hand-off of `notify_senders`.
     pub(crate) fn register_send_packet(&self, signal: &Arc<Signal>, case: usize, packet: *mut ()) {
-        self.senders.register_packet(signal, case, packet);
+        // The list's hand-off writes an `Option<T>` (`register_packet`), so
+        // register the `Option<T>` inside the `Packet<T>`, not the cell:
+        // under loom the cell is a `loom::cell::UnsafeCell`, which keeps
+        // its access-tracking state in front of the value, and the
+        // hand-off's write through the cell's own address corrupted that
+        // state (loom "internal bug" panic, then a segfault, in the model
+        // `withdrawn_sender_passes_the_hand_off_on`); natively the two
+        // addresses agree only because our `UnsafeCell` wrapper happens to
+        // be laid out like its one field.
+        // SAFETY: `packet` is an `OwnedPacket<T>`'s live `Packet<T>`, not
+        // yet registered, so only its owner (our caller) touches it.
+        let value: *mut Option<T> = unsafe { (*packet.cast::<Packet<T>>()).get() };
+        self.senders.register_packet(signal, case, value.cast());
     }
 
     pub(crate) fn unregister_send(&self, signal: &Arc<Signal>, case: usize) {
@@ -455,8 +479,28 @@ impl<T> Array<T> {
     /// racing other senders for the slot.
     #[inline]
     fn notify_senders(&self) {
-        self.senders
-            .notify_one_handing_off(|v: T| self.try_send(v).map_err(TrySendError::into_inner));
+        // The value goes to a waiting receiver thread (`give`: an unpark)
+        // or into the ring with `try_put`, which wakes no receiver: that is
+        // done here, once the senders' lock is released, so that no
+        // receiver's waker runs under it (`signal.rs`, invariant 3). (The
+        // hand-off used `try_send`, which ran a waiting task's
+        // `Waker::wake` under the senders' lock; a waker that touches this
+        // channel, as one that polls its task inline may, deadlocked on
+        // that lock: loom model
+        // `hand_off_wakes_a_receiving_task_outside_the_lock`.)
+        let mut in_ring = false;
+        self.senders.notify_one_handing_off(|v: T| {
+            let v = match self.give(v) {
+                Ok(()) => return Ok(()),
+                Err(v) => v,
+            };
+            self.try_put(v)
+                .map(|()| in_ring = true)
+                .map_err(TrySendError::into_inner)
+        });
+        if in_ring {
+            self.receivers.notify_one();
+        }
     }
 
     /// Passes on a wake-up a cancelled future received but did not use.

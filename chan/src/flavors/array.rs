@@ -182,8 +182,11 @@ impl<T> Array<T> {
     /// receiver's claim begun), so that nothing sent before `msg` is
     /// overtaken; `tail` and `head` equal also says the channel is open.
     #[inline]
+    // Off for now: the fuzz target `chan_threads` finds a lost wake-up
+    // (a `Select` receiver waiting on an empty channel) with the direct
+    // hand-over on; it stays off until that is understood.
     fn give(&self, msg: T) -> Result<(), T> {
-        if !self.receivers.may_give() {
+        if GIVE_DISABLED || !self.receivers.may_give() {
             return Err(msg);
         }
         self.receivers.give(msg, || {
@@ -591,3 +594,4 @@ fn wait_with_packet<P>(
         }
     });
 }
+const GIVE_DISABLED: bool = true;

@@ -461,3 +461,67 @@ fn hand_off_wakes_a_receiving_task_outside_the_lock() {
         drop(waker);
     });
 }
+
+/// A receive frees the one slot while two senders wait with their values
+/// in packets (two pending `send_async` futures) and a second receiver may
+/// be blocked on the then-empty buffer. The first sender's value can go
+/// straight to that receiver (`give`), which leaves the freed slot free:
+/// the second sender must then get its turn (its value moved into the
+/// ring), not sleep next to an empty ring. (Without the pass-on, the
+/// fuzz target `chan_threads` found that sender asleep.)
+#[test]
+fn a_value_given_to_a_receiver_passes_the_freed_slot_on() {
+    model(|| {
+        let (tx, rx) = bounded::<usize>(1);
+        tx.send(0).unwrap();
+        let mut f1 = tx.send_async(1);
+        let mut f2 = tx.send_async(2);
+        assert!(poll_once(&mut f1).is_pending(), "the buffer is full");
+        assert!(poll_once(&mut f2).is_pending(), "the buffer is full");
+        let rx_b = rx.clone();
+        let b = thread::spawn(move || rx_b.recv().unwrap());
+        let mine = rx.recv().unwrap();
+        let theirs = b.join().unwrap();
+        let mut got = [mine, theirs];
+        got.sort_unstable();
+        assert_eq!(got, [0, 1], "the buffered value and the first sender's");
+        assert!(matches!(poll_once(&mut f1), Poll::Ready(Ok(()))));
+        assert!(
+            matches!(poll_once(&mut f2), Poll::Ready(Ok(()))),
+            "the slot freed for the first sender went to the second"
+        );
+        assert_eq!(rx.try_recv(), Ok(2));
+    });
+}
+
+/// The same for a sender woken to retry (a `select_async!` send case,
+/// registered without a packet): it finds a receiver thread waiting on
+/// the empty buffer and gives its value to it directly, so the slot whose
+/// freeing woke it stays free, and the next waiting sender must be told.
+#[test]
+fn a_woken_sender_that_gives_directly_passes_the_freed_slot_on() {
+    model(|| {
+        let (tx, rx) = bounded::<usize>(1);
+        tx.send(0).unwrap();
+        let tx1 = tx.clone();
+        let mut f1 = Box::pin(async move {
+            hoare_chan::select_async! {
+                send(tx1, 1) -> r => r.unwrap(),
+            }
+        });
+        let mut f2 = tx.send_async(2);
+        assert!(poll_once(&mut f1).is_pending(), "the buffer is full");
+        assert!(poll_once(&mut f2).is_pending(), "the buffer is full");
+        // Frees the slot and wakes the first waiting sender, `f1`.
+        assert_eq!(rx.recv(), Ok(0));
+        let rx_b = rx.clone();
+        let b = thread::spawn(move || rx_b.recv().unwrap());
+        assert!(poll_once(&mut f1).is_ready(), "woken: the slot is free");
+        assert_eq!(b.join().unwrap(), 1);
+        assert!(
+            matches!(poll_once(&mut f2), Poll::Ready(Ok(()))),
+            "the slot freed for the first sender went to the second"
+        );
+        assert_eq!(rx.try_recv(), Ok(2));
+    });
+}

@@ -181,12 +181,27 @@ impl<T> Array<T> {
     /// must be empty (checked under the receivers' lock, with the
     /// receiver's claim begun), so that nothing sent before `msg` is
     /// overtaken; `tail` and `head` equal also says the channel is open.
+    ///
+    /// A send that succeeds this way leaves the ring as it was, with room
+    /// in it. A blocked sender may be waiting for exactly that room: the
+    /// receive that made it woke one waiting sender (one freed slot, one
+    /// wake-up), and if the woken one was us (a `select!` send case,
+    /// retrying), the slot is still free while the next waiting sender
+    /// sleeps. So the wake-up is passed on (`notify_senders`: one load when
+    /// no sender waits). Found by the fuzz target `chan_threads`: two
+    /// `select!` senders and two receiver threads on `bounded(1)`, one
+    /// sender asleep next to an empty ring.
     #[inline]
-    // Off for now: the fuzz target `chan_threads` finds a lost wake-up
-    // (a `Select` receiver waiting on an empty channel) with the direct
-    // hand-over on; it stays off until that is understood.
     fn give(&self, msg: T) -> Result<(), T> {
-        if GIVE_DISABLED || !self.receivers.may_give() {
+        self.give_directly(msg)?;
+        self.notify_senders();
+        Ok(())
+    }
+
+    /// [`Array::give`] without passing on the room it leaves.
+    #[inline]
+    fn give_directly(&self, msg: T) -> Result<(), T> {
+        if !self.receivers.may_give() {
             return Err(msg);
         }
         self.receivers.give(msg, || {
@@ -491,18 +506,32 @@ impl<T> Array<T> {
         // channel, as one that polls its task inline may, deadlocked on
         // that lock: loom model
         // `hand_off_wakes_a_receiving_task_outside_the_lock`.)
-        let mut in_ring = false;
-        self.senders.notify_one_handing_off(|v: T| {
-            let v = match self.give(v) {
-                Ok(()) => return Ok(()),
-                Err(v) => v,
-            };
-            self.try_put(v)
-                .map(|()| in_ring = true)
-                .map_err(TrySendError::into_inner)
-        });
-        if in_ring {
-            self.receivers.notify_one();
+        //
+        // A value given straight to a waiting receiver thread leaves the
+        // freed slot free, so the next blocked sender gets the same chance
+        // (as in `give`); each round completes one sender's send, so the
+        // loop ends.
+        loop {
+            let mut in_ring = false;
+            let mut given = false;
+            self.senders.notify_one_handing_off(|v: T| {
+                let v = match self.give_directly(v) {
+                    Ok(()) => {
+                        given = true;
+                        return Ok(());
+                    }
+                    Err(v) => v,
+                };
+                self.try_put(v)
+                    .map(|()| in_ring = true)
+                    .map_err(TrySendError::into_inner)
+            });
+            if in_ring {
+                self.receivers.notify_one();
+            }
+            if !given {
+                return;
+            }
         }
     }
 
@@ -594,4 +623,3 @@ fn wait_with_packet<P>(
         }
     });
 }
-const GIVE_DISABLED: bool = true;

@@ -59,15 +59,20 @@ struct Slot<T> {
 }
 
 /// A bounded ring channel.
+///
+/// Layout: the indices and the two waiter lists each have cache lines of
+/// their own, so that a thread registering on a list (a write to its lock
+/// word) or moving an index does not evict the read-only fields (`buffer`,
+/// `cap`, `one_lap`, `mark_bit`) that every fast path reads.
 pub(crate) struct Array<T> {
     head: CachePadded<AtomicUsize>,
     tail: CachePadded<AtomicUsize>,
+    senders: CachePadded<WaitList>,
+    receivers: CachePadded<WaitList>,
     buffer: Box<[Slot<T>]>,
     cap: usize,
     one_lap: usize,
     mark_bit: usize,
-    senders: WaitList,
-    receivers: WaitList,
 }
 
 // SAFETY: values move between threads through the slots (so `T: Send`);
@@ -97,8 +102,8 @@ impl<T> Array<T> {
             cap,
             one_lap,
             mark_bit,
-            senders: WaitList::new(),
-            receivers: WaitList::new(),
+            senders: CachePadded::new(WaitList::new()),
+            receivers: CachePadded::new(WaitList::new()),
         }
     }
 

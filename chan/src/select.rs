@@ -416,41 +416,57 @@ impl Mode {
     }
 }
 
-/// A random visiting order of `n` cases.
+/// A random visiting order of `n` cases, drawn lazily: position `k` is
+/// fixed only when the round reaches it ([`Order::draw`]), so a round whose
+/// first case is ready pays for one random number, not `n - 1`.
 struct Order {
-    small: [u16; 32],
+    /// The order for up to 32 cases (positions `0..n`).
+    small: [u8; 32],
+    /// The order for more cases.
     large: Vec<usize>,
     n: usize,
 }
 
+/// `0, 1, .., 31`: copied whole into a new [`Order`] (filling it element by
+/// element, then moving it, stalled the first load of the moved copy on
+/// store forwarding; it showed in profiles of `select!`).
+const IDENTITY: [u8; 32] = {
+    let mut a = [0u8; 32];
+    let mut i = 0;
+    while i < 32 {
+        a[i] = i as u8;
+        i += 1;
+    }
+    a
+};
+
 impl Order {
     fn new(n: usize) -> Self {
-        let mut o = Order {
-            small: [0; 32],
-            large: Vec::new(),
+        Order {
+            small: IDENTITY,
+            large: if n > 32 { (0..n).collect() } else { Vec::new() },
             n,
-        };
-        if n > 32 {
-            o.large = (0..n).collect();
+        }
+    }
+
+    /// Fixes position `k` of a fresh uniformly random order and returns the
+    /// case there: swaps a uniformly chosen one of positions `k..n` into
+    /// `k` (the forward Fisher–Yates step, as Go's `pollorder`). Drawing
+    /// positions `0, 1, ..` in turn yields a uniformly random permutation
+    /// whatever order the previous round left.
+    fn draw(&mut self, k: usize) -> usize {
+        let left = self.n - k;
+        let j = if left > 1 { k + random_below(left) } else { k };
+        if self.n > 32 {
+            self.large.swap(k, j);
+            self.large[k]
         } else {
-            for (i, s) in o.small.iter_mut().enumerate().take(n) {
-                *s = i as u16;
-            }
-        }
-        o
-    }
-
-    fn shuffle(&mut self) {
-        for i in (1..self.n).rev() {
-            let j = random_below(i + 1);
-            if self.n > 32 {
-                self.large.swap(i, j);
-            } else {
-                self.small.swap(i, j);
-            }
+            self.small.swap(k, j);
+            usize::from(self.small[k])
         }
     }
 
+    /// The case at position `k`, once drawn.
     fn get(&self, k: usize) -> usize {
         if self.n > 32 {
             self.large[k]
@@ -460,12 +476,13 @@ impl Order {
     }
 }
 
-/// Step 1 of a round: try every case in random order.
+/// Step 1 of a round: try every case in a fresh random order; a round that
+/// fires none has drawn the whole order, which registration then follows.
 fn try_all(cases: &mut [&mut dyn Case], order: &mut Order) -> Option<usize> {
-    order.shuffle();
-    (0..cases.len())
-        .map(|k| order.get(k))
-        .find(|&i| cases[i].try_fire())
+    (0..cases.len()).find_map(|k| {
+        let i = order.draw(k);
+        cases[i].try_fire().then_some(i)
+    })
 }
 
 /// The earliest of `deadline` and the cases' timer instants.

@@ -121,6 +121,31 @@ fn the_choice_among_ready_receive_cases_is_uniform() {
     assert_fair(&counts, FAIR_N);
 }
 
+/// Two ready cases with two cases that are never ready between them:
+/// still an even choice. A random starting case followed by a scan in case
+/// order would pick the second ready case 3 times in 4 (whenever the start
+/// lands on it or on an empty case before it), the bias Go's shuffled
+/// `pollorder` avoids.
+#[test]
+fn a_case_that_is_not_ready_does_not_bias_the_choice() {
+    let (tx1, rx1) = unbounded::<()>();
+    let (_tx_empty, rx_empty) = unbounded::<()>();
+    let (tx2, rx2) = unbounded::<()>();
+    let (_tx_empty2, rx_empty2) = unbounded::<()>();
+    tx1.send(()).unwrap();
+    tx2.send(()).unwrap();
+    let mut counts = [0; 2];
+    for _ in 0..FAIR_N {
+        select! {
+            recv(rx1) -> v => { v.unwrap(); counts[0] += 1; tx1.send(()).unwrap(); },
+            recv(rx_empty) -> _ => panic!("nothing was sent on it"),
+            recv(rx_empty2) -> _ => panic!("nothing was sent on it"),
+            recv(rx2) -> v => { v.unwrap(); counts[1] += 1; tx2.send(()).unwrap(); },
+        }
+    }
+    assert_fair(&counts, FAIR_N);
+}
+
 #[test]
 fn the_choice_among_ready_send_cases_is_uniform() {
     let (tx1, rx1) = unbounded::<()>();

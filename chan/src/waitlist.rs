@@ -185,6 +185,16 @@ impl WaitList {
         found
     }
 
+    /// Whether no waiter is registered: the check `notify_one` and
+    /// `notify_one_handing_off` start with (the second half of the Dekker
+    /// pair in the module docs), for callers that have work to skip too.
+    #[inline]
+    pub(crate) fn is_idle(&self) -> bool {
+        // SeqCst: as in `notify_one`.
+        loom_dekker_fence();
+        self.is_empty.load(Ordering::SeqCst)
+    }
+
     /// Claims and wakes one waiter, if any. The caller has just made its
     /// change visible with a SeqCst read-modify-write.
     #[inline]

@@ -502,6 +502,16 @@ impl<T> Array<T> {
     /// racing other senders for the slot.
     #[inline]
     fn notify_senders(&self) {
+        // The common case, no blocked sender: one load, before any of the
+        // hand-off's set-up below.
+        if self.senders.is_idle() {
+            return;
+        }
+        self.notify_senders_slow();
+    }
+
+    #[cold]
+    fn notify_senders_slow(&self) {
         // The value goes to a waiting receiver thread (`give`: an unpark)
         // or into the ring with `try_put`, which wakes no receiver: that is
         // done here, once the senders' lock is released, so that no

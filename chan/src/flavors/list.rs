@@ -9,26 +9,30 @@
 //! steps, one more than it has slots: offset `BLOCK_CAP` is a virtual
 //! position meaning "the next block is being linked in; wait".
 //!
-//! Each slot has a `written` flag, set by its sender after writing the
-//! value (Release) and awaited by its receiver (Acquire), and a `read`
-//! flag, set by its receiver after taking the value out (Release). Both are
-//! plain stores: a message costs one read-modify-write on each side (the
-//! index CAS) and nothing else.
+//! Each slot has a state byte: `EMPTY`, then `WRITTEN`, stored by its
+//! sender after writing the value (Release) and awaited by its receiver
+//! (Acquire), then `READ`, stored by its receiver after taking the value
+//! out (Release). Each transition has one writer, who makes it after
+//! seeing the one before, so both are plain stores: a message costs one
+//! read-modify-write on each side (the index CAS) and nothing else. The
+//! state bytes sit in chunks of seven slots next to their values
+//! (`Chunk`), so a `u64` message takes 9 bytes in a block, not the 16 a
+//! flag beside each value would take after padding.
 //!
 //! # Freeing blocks
 //!
-//! A sender's last access to a block is its `written` store, and a
-//! receiver's (but see below) its `read` store, so a block whose slots are
-//! all `read` is touched by nobody and can go. Receivers reserve slots in
+//! A sender's last access to a block is its `WRITTEN` store, and a
+//! receiver's (but see below) its `READ` store, so a block whose slots are
+//! all `READ` is touched by nobody and can go. Receivers reserve slots in
 //! index order, so when one reserves a block's last slot (the *closer*),
 //! every other slot of the block is already reserved; the closer reads its
-//! value and then *retires* the block: if all `read` flags are set
+//! value and then *retires* the block: if every state is `READ`
 //! (Acquire, pairing with the readers' Release), the block is free; if a
 //! reader is still busy, the block goes to the `garbage` list, which the
-//! next closer (one block, 31 messages, later; whether its own block is
+//! next closer (one block, 63 messages, later; whether its own block is
 //! free or not) and `Drop` sweep for blocks that have become free. A block
 //! in `garbage` waits only for a reader that was between its reservation
-//! and its `read` store at the last sweep, so there are never more blocks
+//! and its `READ` store at the last sweep, so there are never more blocks
 //! there than receivers in that window.
 //!
 //! A free block becomes the `spare` if there is none (reset, published by
@@ -44,7 +48,7 @@
 //! it allocated *before* its CAS, so nothing can fail after it): it sets
 //! `tail.block`, moves `tail.index` past the virtual position with a
 //! `fetch_add` (keeping a concurrent close's mark bit) and links `next`.
-//! Then it writes the value and sets `written`.
+//! Then it writes the value and stores `WRITTEN`.
 //!
 //! A receiver reserves a slot by a CAS of `head.index`; an index equal to
 //! `tail`'s means empty (or closed, if marked). Reading `tail`, a line the
@@ -67,52 +71,128 @@ use super::{Backoff, block_recv};
 use crate::err::{RecvTimeoutError, TryRecvError, TrySendError};
 use hoare_sync::Mutex;
 
-use crate::primitives::{Arc, AtomicBool, AtomicPtr, AtomicUsize, Instant, Ordering, UnsafeCell};
+use crate::primitives::{
+    Arc, AtomicBool, AtomicPtr, AtomicU8, AtomicUsize, Instant, Ordering, UnsafeCell,
+};
 use crate::signal::Signal;
 use crate::waitlist::WaitList;
 
 /// Index steps per block: `BLOCK_CAP` slots plus the virtual position.
-const LAP: usize = 32;
+/// Smaller under loom (one chunk) and Miri (two chunks), so that models and
+/// tests of a few dozen operations cross block boundaries and recycle
+/// blocks; the protocol does not depend on the size (a `LAP` that is not a
+/// power of two only makes `% LAP` a division).
+#[cfg(not(any(loom, miri)))]
+const LAP: usize = 64;
+#[cfg(loom)]
+const LAP: usize = 8;
+#[cfg(all(miri, not(loom)))]
+const LAP: usize = 15;
 /// Slots per block.
 const BLOCK_CAP: usize = LAP - 1;
+/// Slots per chunk (see [`Chunk`]).
+const CHUNK: usize = 7;
+/// Chunks per block.
+const CHUNKS: usize = BLOCK_CAP / CHUNK;
+const _: () = assert!(BLOCK_CAP % CHUNK == 0, "a block is whole chunks");
 /// Indices count in steps of `1 << SHIFT`; the bits below are flags.
 const SHIFT: usize = 1;
 /// In `tail`: the channel is closed.
 const MARK_BIT: usize = 1;
 
-struct Slot<T> {
-    msg: UnsafeCell<MaybeUninit<T>>,
-    written: AtomicBool,
-    read: AtomicBool,
+/// A slot's state byte: no value yet.
+const EMPTY: u8 = 0;
+/// The sender has written the value (stored by the sender, Release).
+const WRITTEN: u8 = 1;
+/// The receiver has taken the value out (stored by the receiver, Release).
+const READ: u8 = 2;
+
+/// `CHUNK` slots: their state bytes, then their values. Keeping a slot's
+/// state in its own byte next to a few neighbours' (rather than a flag
+/// word beside each value, which alignment pads to a whole word) makes a
+/// `u64` slot 9 bytes instead of 16, and a chunk of seven of them one
+/// 64-byte cache line's worth, so that a state byte and its value are
+/// usually fetched together.
+struct Chunk<T> {
+    states: [AtomicU8; CHUNK],
+    msgs: [UnsafeCell<MaybeUninit<T>>; CHUNK],
 }
 
-impl<T> Slot<T> {
+/// One slot of a block: its state byte and its value cell.
+struct Slot<'a, T> {
+    state: &'a AtomicU8,
+    msg: &'a UnsafeCell<MaybeUninit<T>>,
+}
+
+impl<T> Slot<'_, T> {
     /// Waits until the sender that reserved this slot has written it.
     fn wait_write(&self) {
         let mut backoff = Backoff::new();
-        // Acquire: pairs with the sender's Release store of `written`, so
+        // Acquire: pairs with the sender's Release store of `WRITTEN`, so
         // the value is visible.
-        while !self.written.load(Ordering::Acquire) {
+        while self.state.load(Ordering::Acquire) != WRITTEN {
             backoff.snooze();
         }
+    }
+
+    /// The sender's last access to the block: publishes the value.
+    fn mark_written(&self) {
+        // Release: publishes the value to the receiver's Acquire load in
+        // `wait_write`.
+        self.state.store(WRITTEN, Ordering::Release);
+    }
+
+    /// The receiver's last access to the slot.
+    fn mark_read(&self) {
+        // Release: our read of the value is done before the block is freed
+        // or reused (pairs with the Acquire loads of `all_read`); it comes
+        // after our Acquire load of `WRITTEN`, so the sender's write is
+        // ordered before the free as well.
+        self.state.store(READ, Ordering::Release);
     }
 }
 
 struct Block<T> {
     next: AtomicPtr<Block<T>>,
-    slots: [Slot<T>; BLOCK_CAP],
+    chunks: [Chunk<T>; CHUNKS],
 }
 
 impl<T> Block<T> {
     fn new() -> Box<Block<T>> {
         Box::new(Block {
             next: AtomicPtr::new(ptr::null_mut()),
-            slots: core::array::from_fn(|_| Slot {
-                msg: UnsafeCell::new(MaybeUninit::uninit()),
-                written: AtomicBool::new(false),
-                read: AtomicBool::new(false),
+            chunks: core::array::from_fn(|_| Chunk {
+                states: core::array::from_fn(|_| AtomicU8::new(EMPTY)),
+                msgs: core::array::from_fn(|_| UnsafeCell::new(MaybeUninit::uninit())),
             }),
         })
+    }
+
+    /// Slot `offset` (below `BLOCK_CAP`).
+    #[inline]
+    fn slot(&self, offset: usize) -> Slot<'_, T> {
+        let chunk = &self.chunks[offset / CHUNK];
+        Slot {
+            state: &chunk.states[offset % CHUNK],
+            msg: &chunk.msgs[offset % CHUNK],
+        }
+    }
+
+    /// Slot `offset`, without the bounds check.
+    ///
+    /// # Safety
+    /// `offset < BLOCK_CAP`.
+    #[inline]
+    unsafe fn slot_unchecked(&self, offset: usize) -> Slot<'_, T> {
+        // SAFETY: the caller's promise: `offset / CHUNK < CHUNKS`, and
+        // `offset % CHUNK < CHUNK` always.
+        unsafe {
+            let chunk = self.chunks.get_unchecked(offset / CHUNK);
+            Slot {
+                state: chunk.states.get_unchecked(offset % CHUNK),
+                msg: chunk.msgs.get_unchecked(offset % CHUNK),
+            }
+        }
     }
 
     /// Waits until the sender of the last slot has linked the next block.
@@ -132,9 +212,11 @@ impl<T> Block<T> {
     /// Whether every slot has been read, so that nobody touches the block
     /// any more (module docs).
     fn all_read(&self) -> bool {
-        // Acquire: pairs with each receiver's Release store of `read`, so
+        // Acquire: pairs with each receiver's Release store of `READ`, so
         // its read of the slot happens before we free or reuse the block.
-        self.slots.iter().all(|s| s.read.load(Ordering::Acquire))
+        self.chunks
+            .iter()
+            .all(|c| c.states.iter().all(|s| s.load(Ordering::Acquire) == READ))
     }
 
     /// Makes a fully read block like a new one, for reuse.
@@ -142,9 +224,10 @@ impl<T> Block<T> {
         // Relaxed (all): nobody else holds the block; `recycle`'s Release
         // CAS publishes the reset.
         self.next.store(ptr::null_mut(), Ordering::Relaxed);
-        for s in &self.slots {
-            s.written.store(false, Ordering::Relaxed);
-            s.read.store(false, Ordering::Relaxed);
+        for c in &self.chunks {
+            for s in &c.states {
+                s.store(EMPTY, Ordering::Relaxed);
+            }
         }
     }
 }
@@ -173,7 +256,7 @@ pub(crate) struct List<T> {
 
 // SAFETY: values move between threads through the slots (so `T: Send`);
 // each slot is written by one sender and read by one receiver, ordered by
-// its `written` and `read` flags, as the module docs establish; `garbage`
+// its state byte, as the module docs establish; `garbage`
 // holds raw block pointers only under its lock.
 unsafe impl<T: Send> Send for List<T> {}
 // SAFETY: as for `Send`.
@@ -302,10 +385,9 @@ impl<T> List<T> {
         // `block`, which is not the block's last slot, so there is no
         // block to link.
         unsafe {
-            let slot = (*block).slots.get_unchecked(offset);
+            let slot = (*block).slot_unchecked(offset);
             (*slot.msg.get()).write(msg);
-            // Release: as in `try_send`.
-            slot.written.store(true, Ordering::Release);
+            slot.mark_written();
         }
         self.receivers.notify_one();
         Ok(())
@@ -386,12 +468,10 @@ impl<T> List<T> {
                             self.tail.index.fetch_add(1 << SHIFT, Ordering::Release);
                             (*block).next.store(next, Ordering::Release);
                         }
-                        let slot = &(*block).slots[offset];
+                        let slot = (*block).slot(offset);
                         (*slot.msg.get()).write(msg);
-                        // Release: publishes the value to the receiver's
-                        // Acquire load in `wait_write`. Our last access to
-                        // the block.
-                        slot.written.store(true, Ordering::Release);
+                        // Our last access to the block.
+                        slot.mark_written();
                     }
                     self.receivers.notify_one();
                     return Ok(());
@@ -430,12 +510,11 @@ impl<T> List<T> {
         // SAFETY: as in `try_recv`: we reserved slot `offset` of `block`,
         // which is not its last, so `head` stays in this block.
         unsafe {
-            let slot = (*block).slots.get_unchecked(offset);
+            let slot = (*block).slot_unchecked(offset);
             slot.wait_write();
             let msg = (*slot.msg.get()).assume_init_read();
-            // Release: our read is done before the block is freed (pairs
-            // with `all_read`). Our last access to the block.
-            slot.read.store(true, Ordering::Release);
+            // Our last access to the block.
+            slot.mark_read();
             Some(msg)
         }
     }
@@ -497,9 +576,9 @@ impl<T> List<T> {
                 Ok(_) => {
                     // SAFETY: we reserved the slot at `offset` of `block`
                     // (`head` and `block` are consistent, as in `try_send`).
-                    // The block stays alive until our `read` store (and,
+                    // The block stays alive until our `READ` store (and,
                     // if we are its closer, until we retire it), and the
-                    // sender's value is published by `written`, which
+                    // sender's value is published by `WRITTEN`, which
                     // `wait_write` waits for.
                     unsafe {
                         if offset + 1 == BLOCK_CAP {
@@ -511,12 +590,12 @@ impl<T> List<T> {
                                 .index
                                 .store(new_head.wrapping_add(1 << SHIFT), Ordering::Release);
                         }
-                        let slot = &(*block).slots[offset];
+                        let slot = (*block).slot(offset);
                         slot.wait_write();
                         let msg = (*slot.msg.get()).assume_init_read();
-                        // Release: as in `recv_fast`. The last access to
-                        // the block, unless we are its closer.
-                        slot.read.store(true, Ordering::Release);
+                        // The last access to the block, unless we are its
+                        // closer.
+                        slot.mark_read();
                         if offset + 1 == BLOCK_CAP {
                             self.retire(block);
                         }
@@ -623,7 +702,7 @@ impl<T> Drop for List<T> {
             // the blocks between them are linked and alive.
             unsafe {
                 if offset < BLOCK_CAP {
-                    (*(*block).slots[offset].msg.get()).assume_init_drop();
+                    (*(*block).slot(offset).msg.get()).assume_init_drop();
                 } else {
                     let next = (*block).next.load(Ordering::Relaxed);
                     drop(Box::from_raw(block));

@@ -3,8 +3,6 @@
 //! nobody took; `never()` never delivers; none of them closes; and all of
 //! them work in `select!`, `select_async!`, `Select` and `recv_async`.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::pin::pin;
 use std::task::Poll;
 use std::thread;
@@ -16,47 +14,8 @@ use hoare_chan::{
 };
 
 mod util;
+use util::alloc::{CountingAlloc, live_bytes};
 use util::{poll_once, settle};
-
-/// Counts the bytes each thread has allocated and not freed, so a test can
-/// check that a loop leaves no memory behind.
-struct CountingAlloc;
-
-thread_local! {
-    static LIVE_BYTES: Cell<isize> = const { Cell::new(0) };
-}
-
-fn count(delta: isize) {
-    // `try_with`: no panic during thread teardown; the const-initialized
-    // cell has no destructor, so this never allocates.
-    let _ = LIVE_BYTES.try_with(|b| b.set(b.get() + delta));
-}
-
-fn live_bytes() -> isize {
-    LIVE_BYTES.with(Cell::get)
-}
-
-// SAFETY: every method forwards to `System` with the caller's arguments
-// unchanged; the counting touches only a thread-local `Cell`.
-unsafe impl GlobalAlloc for CountingAlloc {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        count(layout.size() as isize);
-        // SAFETY: forwarded as received.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        count(-(layout.size() as isize));
-        // SAFETY: forwarded as received: `ptr` came from `alloc` with `layout`.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        count(new_size as isize - layout.size() as isize);
-        // SAFETY: forwarded as received.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
 
 #[global_allocator]
 static ALLOC: CountingAlloc = CountingAlloc;

@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod alloc;
+
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;

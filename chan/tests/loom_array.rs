@@ -23,7 +23,9 @@ use hoare_chan::{Receiver, TryRecvError, TrySendError, bounded};
 use loom::thread;
 
 mod loom_util;
-use loom_util::{Counted, Drops, model, model_with_preemptions, poll_once};
+use loom_util::{
+    Counted, Drops, model, model_with_preemptions, poll_once, two_senders_one_receiver,
+};
 
 /// The buffer is full, so the sender blocks (on the senders' waiter list)
 /// until the receiver frees the slot; the receive must wake it, whichever
@@ -54,21 +56,7 @@ fn receive_wakes_the_sender_blocked_on_a_full_buffer() {
 fn two_senders_blocked_on_one_slot_both_get_through() {
     model_with_preemptions(1, || {
         let (tx, rx) = bounded::<usize>(1);
-        let hs: Vec<_> = [1, 2]
-            .into_iter()
-            .map(|v| {
-                let tx = tx.clone();
-                thread::spawn(move || tx.send(v).unwrap())
-            })
-            .collect();
-        // `tx` stays alive: a sender thread's drop must not close the
-        // channel and so wake a receiver that missed its wake-up.
-        let mut got = [rx.recv().unwrap(), rx.recv().unwrap()];
-        for h in hs {
-            h.join().unwrap();
-        }
-        got.sort_unstable();
-        assert_eq!(got, [1, 2]);
+        assert_eq!(two_senders_one_receiver(&tx, &rx), [1, 2]);
     });
 }
 

@@ -28,7 +28,7 @@ use hoare_chan::{TryRecvError, unbounded};
 use loom::thread;
 
 mod loom_util;
-use loom_util::{Counted, Drops, model};
+use loom_util::{Counted, Drops, model, two_senders_one_receiver};
 
 /// Slots per block of the unbounded flavor under loom (`BLOCK_CAP` in
 /// `flavors/list.rs`: 63 natively, 14 under Miri, 7 under loom).
@@ -41,21 +41,7 @@ const BLOCK_CAP: usize = 7;
 fn two_senders_wake_the_blocked_receiver() {
     model(|| {
         let (tx, rx) = unbounded::<usize>();
-        let hs: Vec<_> = [1, 2]
-            .into_iter()
-            .map(|v| {
-                let tx = tx.clone();
-                thread::spawn(move || tx.send(v).unwrap())
-            })
-            .collect();
-        // `tx` stays alive: a sender thread's drop must not close the
-        // channel and so wake a receiver that missed its wake-up.
-        let mut got = [rx.recv().unwrap(), rx.recv().unwrap()];
-        for h in hs {
-            h.join().unwrap();
-        }
-        got.sort_unstable();
-        assert_eq!(got, [1, 2]);
+        assert_eq!(two_senders_one_receiver(&tx, &rx), [1, 2]);
         drop(tx);
         assert!(rx.recv().is_err(), "every sender is gone");
     });

@@ -14,7 +14,7 @@ use hoare_chan::{TryRecvError, TrySendError, bounded};
 use loom::thread;
 
 mod loom_util;
-use loom_util::{Counted, Drops, model};
+use loom_util::{Counted, Drops, model, two_senders_one_receiver};
 
 /// Two senders block until the receiver comes; the receiver takes both
 /// values, each once, and both sends return only after their value was
@@ -23,19 +23,7 @@ use loom_util::{Counted, Drops, model};
 fn two_senders_rendezvous_with_one_receiver() {
     model(|| {
         let (tx, rx) = bounded::<usize>(0);
-        let hs: Vec<_> = [1, 2]
-            .into_iter()
-            .map(|v| {
-                let tx = tx.clone();
-                thread::spawn(move || tx.send(v).unwrap())
-            })
-            .collect();
-        let mut got = [rx.recv().unwrap(), rx.recv().unwrap()];
-        for h in hs {
-            h.join().unwrap();
-        }
-        got.sort_unstable();
-        assert_eq!(got, [1, 2]);
+        assert_eq!(two_senders_one_receiver(&tx, &rx), [1, 2]);
     });
 }
 

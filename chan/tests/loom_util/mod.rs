@@ -51,6 +51,29 @@ fn check(bound: usize, f: impl Fn() + Sync + Send + 'static) {
     }
 }
 
+/// Two loom threads each send one value (1 and 2) on clones of `tx` while
+/// the calling thread receives twice; returns the two values received,
+/// sorted. `tx` stays alive throughout: a sender thread's drop must not
+/// close the channel and so wake a receiver that missed its wake-up.
+pub fn two_senders_one_receiver(
+    tx: &hoare_chan::Sender<usize>,
+    rx: &hoare_chan::Receiver<usize>,
+) -> [usize; 2] {
+    let hs: Vec<_> = [1, 2]
+        .into_iter()
+        .map(|v| {
+            let tx = tx.clone();
+            loom::thread::spawn(move || tx.send(v).unwrap())
+        })
+        .collect();
+    let mut got = [rx.recv().unwrap(), rx.recv().unwrap()];
+    for h in hs {
+        h.join().unwrap();
+    }
+    got.sort_unstable();
+    got
+}
+
 /// Polls `f` once with a waker that does nothing.
 pub fn poll_once<F: Future + Unpin>(f: &mut F) -> Poll<F::Output> {
     Pin::new(f).poll(&mut Context::from_waker(Waker::noop()))

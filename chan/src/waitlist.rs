@@ -376,7 +376,22 @@ mod tests {
     use core::task::Waker;
 
     use super::WaitList;
+    use crate::primitives::Arc;
     use crate::signal::{ABORTED, SELECTED, Signal, WAITING};
+
+    /// A list with two blocked senders, `a` then `b`, whose values wait in
+    /// the packets `pa` and `pb` (which the caller keeps alive).
+    fn two_blocked_senders(
+        pa: *mut Option<u32>,
+        pb: *mut Option<u32>,
+    ) -> (WaitList, Arc<Signal>, Arc<Signal>) {
+        let list = WaitList::new();
+        let a = Signal::for_task(Waker::noop());
+        let b = Signal::for_task(Waker::noop());
+        list.register_packet(&a, 0, pa.cast());
+        list.register_packet(&b, 0, pb.cast());
+        (list, a, b)
+    }
 
     /// A hand-off passes over a sender whose wait is already decided (it
     /// is withdrawing and has not removed its entry yet) to the next
@@ -384,13 +399,8 @@ mod tests {
     /// for it stays free.
     #[test]
     fn hand_off_passes_over_a_sender_that_aborted() {
-        let list = WaitList::new();
-        let a = Signal::for_task(Waker::noop());
-        let b = Signal::for_task(Waker::noop());
-        let mut pa = Some(1u32);
-        let mut pb = Some(2u32);
-        list.register_packet(&a, 0, (&raw mut pa).cast());
-        list.register_packet(&b, 0, (&raw mut pb).cast());
+        let (mut pa, mut pb) = (Some(1u32), Some(2u32));
+        let (list, a, b) = two_blocked_senders(&raw mut pa, &raw mut pb);
         assert_eq!(a.try_abort(), ABORTED);
         let mut put = None;
         list.notify_one_handing_off(|v: u32| {
@@ -411,13 +421,8 @@ mod tests {
     /// sender waiting and registered, and tries no later sender.
     #[test]
     fn failed_hand_off_leaves_the_sender_waiting() {
-        let list = WaitList::new();
-        let a = Signal::for_task(Waker::noop());
-        let b = Signal::for_task(Waker::noop());
-        let mut pa = Some(1u32);
-        let mut pb = Some(2u32);
-        list.register_packet(&a, 0, (&raw mut pa).cast());
-        list.register_packet(&b, 0, (&raw mut pb).cast());
+        let (mut pa, mut pb) = (Some(1u32), Some(2u32));
+        let (list, a, b) = two_blocked_senders(&raw mut pa, &raw mut pb);
         let mut tries = 0;
         list.notify_one_handing_off(|v: u32| {
             tries += 1;

@@ -325,4 +325,16 @@ impl<T: ?Sized> UnsafeCell<T> {
     pub(crate) fn get(&self) -> *mut T {
         self.0.with_mut(|p| p)
     }
+
+    /// The pointer for a shared read (loom checks it against writes only).
+    #[cfg(not(loom))]
+    #[inline]
+    pub(crate) fn get_shared(&self) -> *const T {
+        self.0.get()
+    }
+
+    #[cfg(loom)]
+    pub(crate) fn get_shared(&self) -> *const T {
+        self.0.with(|p| p)
+    }
 }

@@ -571,14 +571,6 @@ pub struct AsyncSelect {
 }
 
 impl AsyncSelect {
-    /// Whether no wait is in progress: the next poll starts afresh, so a
-    /// single-case future may first try its operation directly, without
-    /// the select machinery (the common case: a channel with room or
-    /// values). What the first step of `poll` would do anyway.
-    pub(crate) fn is_idle(&self) -> bool {
-        !self.registered
-    }
-
     /// A select that will run in `mode`.
     pub fn new(mode: Mode) -> Self {
         AsyncSelect {
@@ -603,9 +595,10 @@ impl AsyncSelect {
             // `BUSY`: a hand-off is under way (`signal.rs`); it ends in a
             // claim, which wakes us, or back in `WAITING`.
             let mut state = signal.state();
-            if state == WAITING || state == BUSY {
-                signal.set_waker(cx.waker());
-                state = signal.state();
+            if (state == WAITING || state == BUSY) && !signal.will_wake(cx.waker()) {
+                // Polled from another task: a claim would wake the old one.
+                // Withdraw, and register afresh below with this waker.
+                state = signal.try_abort();
             }
             if state == WAITING || state == BUSY {
                 let due = earliest(cases, self.mode.deadline());
@@ -644,22 +637,11 @@ impl AsyncSelect {
             if deadline.is_some_and(|d| Instant::now() >= d) {
                 return Poll::Ready(None);
             }
-            let signal = match &self.signal {
-                Some(s) => {
-                    // Every entry is gone (invariant 2 of `signal.rs`), so
-                    // the signal can start a new wait.
-                    s.reset();
-                    s.set_waker(cx.waker());
-                    s.clone()
-                }
-                None => {
-                    let s = Signal::for_task(cx.waker());
-                    self.signal = Some(s.clone());
-                    s
-                }
-            };
+            // Every entry is gone (invariant 2 of `signal.rs`), so the
+            // signal can start a new wait if nobody else still holds it.
+            let signal = Signal::prepare_task(&mut self.signal, cx.waker());
             for k in 0..cases.len() {
-                cases[order.get(k)].register(&signal, order.get(k));
+                cases[order.get(k)].register(signal, order.get(k));
             }
             if cases.iter().any(|c| c.is_ready()) {
                 match conclude(cases, signal.try_abort()) {
@@ -706,18 +688,112 @@ impl core::fmt::Debug for AsyncSelect {
     }
 }
 
+/// The state of a single-case future between polls: a `recv_async` or
+/// `send_async` future, or a stream's or a sink's pending operation.
+///
+/// The protocol of [`AsyncSelect`] for one case, without what only a
+/// `select_async!` needs (a random order, deadlines, dynamic dispatch):
+/// try the operation; otherwise register, check once more, and return
+/// `Pending` until a claim wakes the task (or, for a timer channel, until
+/// it is due), then go round again. A poll while registered costs one load
+/// when it comes from the task the claim will wake.
+#[derive(Default)]
+pub(crate) struct SingleWait {
+    signal: Option<Arc<Signal>>,
+    registered: bool,
+    /// A timer channel's due instant, while registered on one.
+    sleep: Option<Sleep>,
+}
+
+impl SingleWait {
+    /// One poll of the operation `case` (the same case at every poll);
+    /// `Ready` once it fired (its outcome is in the case).
+    #[inline]
+    pub(crate) fn poll<C: Case>(&mut self, case: &mut C, cx: &mut Context<'_>) -> Poll<()> {
+        if self.registered {
+            let signal = self.signal.as_ref().expect("registered");
+            let state = signal.state();
+            // `BUSY`: a hand-off is under way; it ends in a claim, which
+            // wakes us, or back in `WAITING`.
+            if (state == WAITING || state == BUSY)
+                && signal.will_wake(cx.waker())
+                && self.sleep.as_mut().is_none_or(|s| s.poll(cx).is_pending())
+            {
+                return Poll::Pending;
+            }
+            // Claimed, due, or polled from another task (which a claim
+            // would not wake): withdraw (a no-op if claimed), start afresh.
+            signal.try_abort();
+            self.registered = false;
+            self.sleep = None;
+            case.unregister();
+            // A claimed case that is not ready any more had its wake-up's
+            // cause used by somebody else: nothing to pass on.
+            if case.completed_by_claim() {
+                return Poll::Ready(());
+            }
+        }
+        loop {
+            if case.try_fire() {
+                return Poll::Ready(());
+            }
+            // Every entry is gone (invariant 2 of `signal.rs`): the signal
+            // may start a new wait if nobody else still holds it.
+            let signal = Signal::prepare_task(&mut self.signal, cx.waker());
+            case.register(signal, 0);
+            if !case.is_ready() {
+                if let Some(at) = case.due() {
+                    let mut sleep = Sleep::new(at);
+                    if sleep.poll(cx).is_ready() {
+                        // Due already: go round once more.
+                        signal.try_abort();
+                        case.unregister();
+                        continue;
+                    }
+                    self.sleep = Some(sleep);
+                }
+                self.registered = true;
+                return Poll::Pending;
+            }
+            signal.try_abort();
+            case.unregister();
+            if case.completed_by_claim() {
+                return Poll::Ready(());
+            }
+        }
+    }
+}
+
+impl Drop for SingleWait {
+    fn drop(&mut self) {
+        // The case withdrew itself (or is dropped right after us and does
+        // so then); the signal goes back to the pool only if unshared.
+        if let Some(s) = self.signal.take() {
+            Signal::recycle_task(s);
+        }
+    }
+}
+
+impl core::fmt::Debug for SingleWait {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("SingleWait")
+            .field("registered", &self.registered)
+            .finish()
+    }
+}
+
 /// The future of [`Receiver::recv_async`].
 #[must_use = "futures do nothing unless polled"]
 pub struct RecvFuture<'a, T> {
     case: RecvCase<'a, T>,
-    select: AsyncSelect,
+    wait: SingleWait,
 }
 
 impl<'a, T> RecvFuture<'a, T> {
     pub(crate) fn new(case: RecvCase<'a, T>) -> Self {
         RecvFuture {
             case,
-            select: AsyncSelect::new(Mode::Block),
+            wait: SingleWait::default(),
         }
     }
 }
@@ -731,11 +807,8 @@ impl<T> Future for RecvFuture<'_, T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        if this.select.is_idle() && this.case.try_fire() {
-            return Poll::Ready(this.case.take_result().expect("the case fired"));
-        }
-        match this.select.poll(&mut [&mut this.case], cx) {
-            Poll::Ready(_) => Poll::Ready(this.case.take_result().expect("the case fired")),
+        match this.wait.poll(&mut this.case, cx) {
+            Poll::Ready(()) => Poll::Ready(this.case.take_result().expect("the case fired")),
             Poll::Pending => Poll::Pending,
         }
     }
@@ -751,14 +824,14 @@ impl<T> core::fmt::Debug for RecvFuture<'_, T> {
 #[must_use = "futures do nothing unless polled"]
 pub struct SendFuture<'a, T> {
     case: SendCase<'a, T>,
-    select: AsyncSelect,
+    wait: SingleWait,
 }
 
 impl<'a, T> SendFuture<'a, T> {
     pub(crate) fn new(case: SendCase<'a, T>) -> Self {
         SendFuture {
             case,
-            select: AsyncSelect::new(Mode::Block),
+            wait: SingleWait::default(),
         }
     }
 }
@@ -771,11 +844,8 @@ impl<T> Future for SendFuture<'_, T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        if this.select.is_idle() && this.case.try_fire() {
-            return Poll::Ready(this.case.take_result().expect("the case fired"));
-        }
-        match this.select.poll(&mut [&mut this.case], cx) {
-            Poll::Ready(_) => Poll::Ready(this.case.take_result().expect("the case fired")),
+        match this.wait.poll(&mut this.case, cx) {
+            Poll::Ready(()) => Poll::Ready(this.case.take_result().expect("the case fired")),
             Poll::Pending => Poll::Pending,
         }
     }
@@ -825,7 +895,7 @@ pub fn take_if<C: Outcome>(k: &mut usize, fired: Option<usize>, case: C) -> Opti
 #[derive(Debug)]
 pub(crate) struct RecvParts {
     reg: Option<Registration>,
-    select: AsyncSelect,
+    wait: SingleWait,
 }
 
 impl core::fmt::Debug for Registration {
@@ -840,7 +910,7 @@ impl RecvParts {
     pub(crate) fn new() -> Self {
         RecvParts {
             reg: None,
-            select: AsyncSelect::new(Mode::Block),
+            wait: SingleWait::default(),
         }
     }
 
@@ -855,11 +925,8 @@ impl RecvParts {
             result: None,
             reg: self.reg.take(),
         };
-        if self.select.is_idle() && case.reg.is_none() && case.try_fire() {
-            return Poll::Ready(case.take_result().expect("the case fired"));
-        }
-        let r = match self.select.poll(&mut [&mut case], cx) {
-            Poll::Ready(_) => Poll::Ready(case.take_result().expect("the case fired")),
+        let r = match self.wait.poll(&mut case, cx) {
+            Poll::Ready(()) => Poll::Ready(case.take_result().expect("the case fired")),
             Poll::Pending => Poll::Pending,
         };
         self.reg = case.reg.take();
@@ -882,7 +949,7 @@ pub(crate) struct SendParts<T> {
     msg: Option<T>,
     packet: Option<OwnedPacket<T>>,
     reg: Option<Registration>,
-    select: AsyncSelect,
+    wait: SingleWait,
 }
 
 impl<T> SendParts<T> {
@@ -891,7 +958,7 @@ impl<T> SendParts<T> {
             msg: None,
             packet: None,
             reg: None,
-            select: AsyncSelect::new(Mode::Block),
+            wait: SingleWait::default(),
         }
     }
 
@@ -927,11 +994,8 @@ impl<T> SendParts<T> {
             return Poll::Ready(Ok(()));
         }
         let mut case = self.case(tx);
-        if self.select.is_idle() && case.reg.is_none() && case.packet.is_none() && case.try_fire() {
-            return Poll::Ready(case.take_result().expect("the case fired"));
-        }
-        let r = match self.select.poll(&mut [&mut case], cx) {
-            Poll::Ready(_) => Poll::Ready(case.take_result().expect("the case fired")),
+        let r = match self.wait.poll(&mut case, cx) {
+            Poll::Ready(()) => Poll::Ready(case.take_result().expect("the case fired")),
             Poll::Pending => Poll::Pending,
         };
         self.msg = case.msg.take();

@@ -62,11 +62,9 @@
 
 use core::task::Waker;
 
-use hoare_sync::Mutex;
-
 use crate::primitives::{
-    Arc, AtomicUsize, Instant, Ordering, Thread, current_thread, park, park_until, spin_hint,
-    spin_outcome, spin_rounds,
+    Arc, AtomicUsize, Instant, Ordering, Thread, UnsafeCell, current_thread, park, park_until,
+    spin_hint, spin_outcome, spin_rounds,
 };
 
 /// Nobody has claimed the wait yet.
@@ -90,7 +88,11 @@ const YIELDS: u32 = 64;
 /// How a claimed waiter is woken.
 enum Wake {
     Thread(Thread),
-    Task(Mutex<Option<Waker>>),
+    /// The task's waker. Written only through [`Signal::prepare_task`],
+    /// which needs the only handle to the signal (`Arc::get_mut`): while a
+    /// list entry or a claimer holds the signal, the waker is read-only, so
+    /// reading it (`wake`, `will_wake`) needs no lock.
+    Task(UnsafeCell<Option<Waker>>),
 }
 
 /// The claim word of one wait, plus how to wake its owner.
@@ -105,6 +107,13 @@ pub struct Signal {
     wake: Wake,
 }
 
+// SAFETY: `state` is atomic; a `Thread` and a `Waker` are `Send + Sync`.
+// The waker cell is written only through `&mut Signal` (`Arc::get_mut`,
+// the only handle), so threads sharing a `&Signal` only ever read it.
+unsafe impl Sync for Signal {}
+// SAFETY: as above; every field may move between threads.
+unsafe impl Send for Signal {}
+
 impl core::fmt::Debug for Signal {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Signal")
@@ -114,25 +123,39 @@ impl core::fmt::Debug for Signal {
 }
 
 impl Signal {
-    /// A signal for a future; the waker is set by [`Signal::set_waker`].
+    /// Makes `slot` hold a signal for a new wait of a future that will be
+    /// woken through `waker`, and returns it, state `WAITING`.
     ///
-    /// Taken from the calling thread's small pool of finished task signals
-    /// when there is one (see [`Signal::recycle_task`]), so an executor
-    /// thread that polls many short-lived futures does not allocate for
-    /// each.
-    pub(crate) fn for_task(waker: &Waker) -> Arc<Signal> {
-        match cache::take_task() {
-            Some(s) => {
-                // Relaxed: ours alone (pooled only when unshared).
-                s.state.store(WAITING, Ordering::Relaxed);
-                s.set_waker(waker);
-                s
-            }
-            None => Arc::new(Signal {
-                state: AtomicUsize::new(WAITING),
-                wake: Wake::Task(Mutex::new(Some(waker.clone()))),
-            }),
+    /// The signal in `slot` is reused if nobody else holds it (no list
+    /// entry, no claimer about to wake it); otherwise it is let go and one
+    /// is taken from the calling thread's small pool of finished task
+    /// signals (see [`Signal::recycle_task`]) or allocated, so an executor
+    /// thread that polls many short-lived futures rarely allocates.
+    pub(crate) fn prepare_task<'s>(
+        slot: &'s mut Option<Arc<Signal>>,
+        waker: &Waker,
+    ) -> &'s Arc<Signal> {
+        if slot.as_mut().is_none_or(|s| Arc::get_mut(s).is_none()) {
+            *slot = Some(cache::take_task().unwrap_or_else(|| {
+                Arc::new(Signal {
+                    state: AtomicUsize::new(WAITING),
+                    wake: Wake::Task(UnsafeCell::new(None)),
+                })
+            }));
         }
+        let signal = slot.as_mut().expect("set above");
+        let only = Arc::get_mut(signal).expect("unshared: reused only when unique, or fresh");
+        if let Wake::Task(w) = &mut only.wake {
+            // SAFETY: `get_mut` proved this the only handle: nobody reads
+            // the waker concurrently.
+            let w = unsafe { &mut *w.get() };
+            if !w.as_ref().is_some_and(|old| old.will_wake(waker)) {
+                *w = Some(waker.clone());
+            }
+        }
+        // Relaxed: ours alone; the list lock taken to register publishes it.
+        only.state.store(WAITING, Ordering::Relaxed);
+        slot.as_ref().expect("set above")
     }
 
     /// Returns a task signal to the pool once its future is done with it;
@@ -141,9 +164,25 @@ impl Signal {
     pub(crate) fn recycle_task(mut signal: Arc<Signal>) {
         if let Some(s) = Arc::get_mut(&mut signal) {
             if let Wake::Task(w) = &mut s.wake {
+                // SAFETY: `get_mut`: the only handle.
+                let w = unsafe { &mut *w.get() };
                 // Drop the waker now: it may keep a task alive.
-                *w.get_mut() = None;
+                *w = None;
                 cache::put_task(signal);
+            }
+        }
+    }
+
+    /// Whether a claim would wake the task `waker` wakes (so a future
+    /// polled again while it waits needs to do nothing).
+    pub(crate) fn will_wake(&self, waker: &Waker) -> bool {
+        match &self.wake {
+            Wake::Thread(_) => false,
+            Wake::Task(w) => {
+                // SAFETY: the waker is written only through
+                // `prepare_task`, with the only handle; we hold one.
+                let w = unsafe { &*w.get_shared() };
+                w.as_ref().is_some_and(|old| old.will_wake(waker))
             }
         }
     }
@@ -165,13 +204,6 @@ impl Signal {
         let r = f(&signal);
         cache::put(signal);
         r
-    }
-
-    /// Starts a new wait on a task's signal. Only when none of its entries
-    /// is registered anywhere (invariant 2).
-    pub(crate) fn reset(&self) {
-        // Relaxed: as in `with_thread`.
-        self.state.store(WAITING, Ordering::Relaxed);
     }
 
     /// The current state (`WAITING`, `ABORTED` or `SELECTED + i`).
@@ -253,24 +285,10 @@ impl Signal {
         match &self.wake {
             Wake::Thread(t) => t.unpark(),
             Wake::Task(w) => {
-                let waker = w.lock().take();
-                if let Some(w) = waker {
-                    w.wake();
+                // SAFETY: as in `will_wake`: read-only while shared.
+                if let Some(w) = unsafe { &*w.get_shared() } {
+                    w.wake_by_ref();
                 }
-            }
-        }
-    }
-
-    /// Replaces the task's waker (a future polled by a new task context).
-    /// The caller checks `state` again afterwards: a claimer that took the
-    /// old waker before this store has already claimed, and the check sees
-    /// it.
-    pub(crate) fn set_waker(&self, waker: &Waker) {
-        if let Wake::Task(w) = &self.wake {
-            let mut slot = w.lock();
-            match &*slot {
-                Some(old) if old.will_wake(waker) => {}
-                _ => *slot = Some(waker.clone()),
             }
         }
     }

@@ -386,8 +386,8 @@ mod tests {
         pb: *mut Option<u32>,
     ) -> (WaitList, Arc<Signal>, Arc<Signal>) {
         let list = WaitList::new();
-        let a = Signal::for_task(Waker::noop());
-        let b = Signal::for_task(Waker::noop());
+        let a = Signal::prepare_task(&mut None, Waker::noop()).clone();
+        let b = Signal::prepare_task(&mut None, Waker::noop()).clone();
         list.register_packet(&a, 0, pa.cast());
         list.register_packet(&b, 0, pb.cast());
         (list, a, b)

@@ -252,6 +252,62 @@ fn a_pending_send_async_is_woken_by_a_blocking_recv() {
     }
 }
 
+/// A pending future moved to another task (polled with a new waker) is
+/// woken through the new waker, not the old one: the last poll's task is
+/// the one to wake, as the `Future` contract asks.
+#[test]
+fn a_pending_future_polled_by_another_task_wakes_that_task() {
+    for flavor in FLAVORS {
+        let (tx, rx) = flavor.make::<u32>();
+        let (first, first_wakes) = CountingWaker::new();
+        let (second, second_wakes) = CountingWaker::new();
+        let mut fut = rx.recv_async();
+        assert!(poll_with(std::pin::Pin::new(&mut fut), &first).is_pending());
+        assert!(poll_with(std::pin::Pin::new(&mut fut), &second).is_pending());
+        let sender = thread::spawn(move || {
+            tx.send(5).unwrap();
+            tx
+        });
+        eventually("the second task is woken", || second_wakes.count() > 0);
+        assert_eq!(
+            first_wakes.count(),
+            0,
+            "{flavor:?}: the old task is not woken"
+        );
+        assert_eq!(
+            poll_with(std::pin::Pin::new(&mut fut), &second),
+            Poll::Ready(Ok(5)),
+            "{flavor:?}"
+        );
+        drop(sender.join().unwrap());
+    }
+    for flavor in BLOCKING_SEND {
+        let (tx, rx) = flavor.make::<usize>();
+        flavor.fill(&tx, |i| i);
+        let (first, first_wakes) = CountingWaker::new();
+        let (second, second_wakes) = CountingWaker::new();
+        let mut fut = tx.send_async(99);
+        assert!(poll_with(std::pin::Pin::new(&mut fut), &first).is_pending());
+        assert!(poll_with(std::pin::Pin::new(&mut fut), &second).is_pending());
+        let receiver = thread::spawn(move || (rx.recv(), rx));
+        eventually("the second task is woken", || second_wakes.count() > 0);
+        assert_eq!(
+            first_wakes.count(),
+            0,
+            "{flavor:?}: the old task is not woken"
+        );
+        assert_eq!(
+            poll_with(std::pin::Pin::new(&mut fut), &second),
+            Poll::Ready(Ok(())),
+            "{flavor:?}"
+        );
+        let (got, _rx) = receiver.join().unwrap();
+        // Unbuffered: the receive took the send's value itself.
+        let first_value = if flavor.capacity() == Some(0) { 99 } else { 0 };
+        assert_eq!(got, Ok(first_value), "{flavor:?}");
+    }
+}
+
 #[test]
 fn close_wakes_pending_async_receivers_and_senders() {
     for flavor in FLAVORS {

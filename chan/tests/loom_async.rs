@@ -159,3 +159,30 @@ fn dropped_send_async_delivers_completely_or_not_at_all() {
         }
     });
 }
+
+/// A pending `recv_async` (registered with one waker) is then polled to
+/// completion by another task (`block_on`'s waker) while a sender sends.
+/// The second poll must withdraw the registration that would wake the
+/// first waker and register with the new one; otherwise the send wakes
+/// nobody who polls (a loom deadlock). It also drives `prepare_task`'s
+/// reuse of the signal against the sender's late `wake`.
+fn a_pending_recv_async_polled_by_another_task((tx, rx): (Sender<usize>, Receiver<usize>)) {
+    let mut f = rx.recv_async();
+    assert!(poll_once(&mut f).is_pending(), "nothing was sent yet");
+    // Kept alive so a close cannot stand in for the missing wake-up.
+    let keep = tx.clone();
+    let sender = thread::spawn(move || tx.send(3).unwrap());
+    assert_eq!(loom::future::block_on(f), Ok(3));
+    sender.join().unwrap();
+    drop(keep);
+}
+
+#[test]
+fn a_pending_recv_async_polled_by_another_task_unbuffered() {
+    model(|| a_pending_recv_async_polled_by_another_task(bounded(0)));
+}
+
+#[test]
+fn a_pending_recv_async_polled_by_another_task_buffered() {
+    model(|| a_pending_recv_async_polled_by_another_task(bounded(1)));
+}

@@ -238,11 +238,80 @@ pub(crate) fn spin_rounds() -> u32 {
 /// rounds, `None` had to stop spinning.
 #[cfg(not(loom))]
 pub(crate) fn spin_outcome(rounds: Option<u32>) {
-    let _ = ADAPTIVE.try_with(|a| {
-        let cur = a.get();
+    adapt(&ADAPTIVE, rounds, MIN_ROUNDS, spin_budget());
+}
+
+/// How many spin rounds a future polled on the calling thread may spend
+/// retrying its operation before it registers and returns `Pending`.
+///
+/// The same adaptation as [`spin_rounds`], with a far smaller ceiling
+/// ([`ASYNC_MAX_ROUNDS`], about a microsecond) and a floor of one round:
+/// a poll must not hold its executor thread for long. When the partner
+/// task runs on another executor thread, a short spin usually sees it act
+/// and saves a `Pending`, a wake-up and a re-poll, and often a worker
+/// parking and unparking; when the partner waits behind us on the same
+/// thread (a single-threaded executor), spinning cannot succeed, and the
+/// allowance drops to one round within a few polls.
+#[cfg(not(loom))]
+pub(crate) fn async_spin_rounds() -> u32 {
+    ASYNC_ADAPTIVE.with(|a| {
+        let (rounds, since) = a.get();
+        if rounds > 0 {
+            return rounds.min(async_spin_cap());
+        }
+        // Spinning stopped paying: probe with the full allowance now and
+        // then, in case the partner has moved to another thread.
+        a.set((0, since + 1));
+        if since % ASYNC_PROBE_EVERY == ASYNC_PROBE_EVERY - 1 {
+            async_spin_cap()
+        } else {
+            0
+        }
+    })
+}
+
+/// Records how a future's spin went, as [`spin_outcome`].
+#[cfg(not(loom))]
+pub(crate) fn async_spin_outcome(rounds: Option<u32>) {
+    let cap = async_spin_cap();
+    let _ = ASYNC_ADAPTIVE.try_with(|a| {
+        let (cur, since) = a.get();
         a.set(match rounds {
-            Some(r) => cur.max(2 * r + 2).min(spin_budget()),
-            None => (cur / 2).max(MIN_ROUNDS),
+            Some(r) => (cur.max(2 * r + 2).min(cap), 0),
+            None => (cur.min(cap) / 2, since),
+        });
+    });
+}
+
+/// Polls between probes once spinning has stopped paying.
+#[cfg(not(loom))]
+const ASYNC_PROBE_EVERY: u32 = 16;
+
+/// At most [`ASYNC_MAX_ROUNDS`], and none where blocking waits do not spin
+/// either (one usable core).
+#[cfg(not(loom))]
+fn async_spin_cap() -> u32 {
+    spin_budget().min(ASYNC_MAX_ROUNDS)
+}
+
+/// Rounds 0..=4 spin 1 + 2 + 4 + 8 + 16 = 31 times: under a microsecond.
+#[cfg(not(loom))]
+const ASYNC_MAX_ROUNDS: u32 = 5;
+
+/// The adaptation of [`spin_rounds`]: a success after `r` rounds allows
+/// up to `2r + 2` next time, a failure halves the allowance.
+#[cfg(not(loom))]
+fn adapt(
+    cell: &'static std::thread::LocalKey<std::cell::Cell<u32>>,
+    rounds: Option<u32>,
+    min: u32,
+    cap: u32,
+) {
+    let _ = cell.try_with(|a| {
+        let cur = a.get().min(cap);
+        a.set(match rounds {
+            Some(r) => cur.max(2 * r + 2).min(cap),
+            None => (cur / 2).max(min).min(cap),
         });
     });
 }
@@ -253,7 +322,16 @@ const MIN_ROUNDS: u32 = 4;
 #[cfg(not(loom))]
 std::thread_local! {
     static ADAPTIVE: std::cell::Cell<u32> = const { std::cell::Cell::new(u32::MAX) };
+    static ASYNC_ADAPTIVE: std::cell::Cell<(u32, u32)> = const { std::cell::Cell::new((u32::MAX, 0)) };
 }
+
+#[cfg(loom)]
+pub(crate) fn async_spin_rounds() -> u32 {
+    0
+}
+
+#[cfg(loom)]
+pub(crate) fn async_spin_outcome(_rounds: Option<u32>) {}
 
 #[cfg(loom)]
 pub(crate) fn spin_rounds() -> u32 {

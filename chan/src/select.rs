@@ -40,7 +40,9 @@ use crate::channel::{Receiver, ReceiverFlavor, Sender, SenderFlavor};
 use crate::err::{RecvError, SendError, TryRecvError, TrySendError};
 use crate::flavors::Backoff;
 use crate::flavors::zero::OwnedPacket;
-use crate::primitives::{Arc, Instant, random_below};
+use crate::primitives::{
+    Arc, Instant, async_spin_outcome, async_spin_rounds, random_below, spin_hint,
+};
 use crate::signal::{BUSY, SELECTED, Signal, WAITING};
 use crate::timer::Sleep;
 
@@ -693,7 +695,11 @@ impl core::fmt::Debug for AsyncSelect {
 ///
 /// The protocol of [`AsyncSelect`] for one case, without what only a
 /// `select_async!` needs (a random order, deadlines, dynamic dispatch):
-/// try the operation; otherwise register, check once more, and return
+/// try the operation, and retry it through a short adaptive spin
+/// (`async_spin_rounds`: under a microsecond, and down to one `spin_loop`
+/// where spinning does not pay, such as a single-threaded executor, where
+/// the partner task cannot run meanwhile); otherwise register, check once
+/// more, and return
 /// `Pending` until a claim wakes the task (or, for a timer channel, until
 /// it is due), then go round again. A poll while registered costs one load
 /// when it comes from the task the claim will wake.
@@ -733,10 +739,10 @@ impl SingleWait {
                 return Poll::Ready(());
             }
         }
+        if case.try_fire() || spin_until_fired(case) {
+            return Poll::Ready(());
+        }
         loop {
-            if case.try_fire() {
-                return Poll::Ready(());
-            }
             // Every entry is gone (invariant 2 of `signal.rs`): the signal
             // may start a new wait if nobody else still holds it.
             let signal = Signal::prepare_task(&mut self.signal, cx.waker());
@@ -744,24 +750,45 @@ impl SingleWait {
             if !case.is_ready() {
                 if let Some(at) = case.due() {
                     let mut sleep = Sleep::new(at);
-                    if sleep.poll(cx).is_ready() {
-                        // Due already: go round once more.
-                        signal.try_abort();
-                        case.unregister();
-                        continue;
+                    if sleep.poll(cx).is_pending() {
+                        self.sleep = Some(sleep);
+                        self.registered = true;
+                        return Poll::Pending;
                     }
-                    self.sleep = Some(sleep);
+                    // Due already: withdraw and try once more below.
+                } else {
+                    self.registered = true;
+                    return Poll::Pending;
                 }
-                self.registered = true;
-                return Poll::Pending;
             }
             signal.try_abort();
             case.unregister();
-            if case.completed_by_claim() {
+            if case.completed_by_claim() || case.try_fire() {
                 return Poll::Ready(());
             }
         }
     }
+}
+
+/// Retries `case` for a few short spin rounds (as many as
+/// `async_spin_rounds` allows, adapting to how the last spins went); `true`
+/// if it fired.
+#[inline]
+fn spin_until_fired<C: Case>(case: &mut C) -> bool {
+    let budget = async_spin_rounds();
+    for round in 0..budget {
+        for _ in 0..(1u32 << round) {
+            spin_hint();
+        }
+        if case.try_fire() {
+            async_spin_outcome(Some(round));
+            return true;
+        }
+    }
+    if budget > 0 {
+        async_spin_outcome(None);
+    }
+    false
 }
 
 impl Drop for SingleWait {

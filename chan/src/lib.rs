@@ -120,6 +120,21 @@
 //!   under a microsecond, a sleep and wake costs tens), then yield the core
 //!   up to 64 times (which lets the partner run at once when threads
 //!   outnumber cores), and only then sleep.
+//! - A pending future (`recv_async`, `send_async`, a `Stream` or `Sink`)
+//!   retries its operation for well under a microsecond before it returns
+//!   `Pending`, and only while that keeps paying on the executor thread
+//!   polling it: when the partner task runs on another thread it usually
+//!   acts within that time, which saves a wake-up and a re-poll; on a
+//!   single-threaded executor, where the partner cannot run meanwhile, the
+//!   spin stops after the first miss (the thread then tries one spin in
+//!   sixteen polls). A future polled from a new task while pending wakes
+//!   that task, as the `Future` contract asks.
+//! - Async receives are never handed a value directly (a waiting receiver
+//!   *thread* is, as in Go): a value moved into a future that is then
+//!   dropped would be lost or would have to re-enter the channel out of
+//!   order, so a future is woken and takes the value itself. This costs
+//!   against kanal, which does hand values to pending futures (and drops
+//!   a value whose future is dropped).
 //! - A sender blocked on a full buffered channel (a thread in `send`, a
 //!   pending `send_async` future, a `Sink`) has its value moved into the
 //!   channel by the receive that makes room, as Go's runtime does; the

@@ -124,18 +124,26 @@ impl core::fmt::Debug for Signal {
 
 impl Signal {
     /// Makes `slot` hold a signal for a new wait of a future that will be
-    /// woken through `waker`, and returns it, state `WAITING`.
+    /// woken through `waker`, and returns it, state `WAITING`. The future
+    /// has removed every entry of its last wait (invariant 2), so nobody
+    /// can claim the signal any more; a claimer may still be about to call
+    /// [`Signal::wake`] on it, which is then a spurious wake-up.
     ///
-    /// The signal in `slot` is reused if nobody else holds it (no list
-    /// entry, no claimer about to wake it); otherwise it is let go and one
-    /// is taken from the calling thread's small pool of finished task
-    /// signals (see [`Signal::recycle_task`]) or allocated, so an executor
-    /// thread that polls many short-lived futures rarely allocates.
+    /// The signal in `slot` is reused when its waker already wakes
+    /// `waker`'s task (the common case: the same task polls again), or
+    /// when nobody else holds it, so that the waker may be replaced.
+    /// Otherwise it is let go and one is taken from the calling thread's
+    /// small pool of finished task signals (see [`Signal::recycle_task`])
+    /// or allocated, so an executor thread that polls many short-lived
+    /// futures rarely allocates.
     pub(crate) fn prepare_task<'s>(
         slot: &'s mut Option<Arc<Signal>>,
         waker: &Waker,
     ) -> &'s Arc<Signal> {
-        if slot.as_mut().is_none_or(|s| Arc::get_mut(s).is_none()) {
+        let reusable = slot
+            .as_mut()
+            .is_some_and(|s| s.will_wake(waker) || Arc::get_mut(s).is_some());
+        if !reusable {
             *slot = Some(cache::take_task().unwrap_or_else(|| {
                 Arc::new(Signal {
                     state: AtomicUsize::new(WAITING),
@@ -144,17 +152,19 @@ impl Signal {
             }));
         }
         let signal = slot.as_mut().expect("set above");
-        let only = Arc::get_mut(signal).expect("unshared: reused only when unique, or fresh");
-        if let Wake::Task(w) = &mut only.wake {
-            // SAFETY: `get_mut` proved this the only handle: nobody reads
-            // the waker concurrently.
-            let w = unsafe { &mut *w.get() };
-            if !w.as_ref().is_some_and(|old| old.will_wake(waker)) {
-                *w = Some(waker.clone());
+        if let Some(only) = Arc::get_mut(signal) {
+            if let Wake::Task(w) = &mut only.wake {
+                // SAFETY: `get_mut` proved this the only handle: nobody
+                // reads the waker concurrently.
+                let w = unsafe { &mut *w.get() };
+                if !w.as_ref().is_some_and(|old| old.will_wake(waker)) {
+                    *w = Some(waker.clone());
+                }
             }
         }
-        // Relaxed: ours alone; the list lock taken to register publishes it.
-        only.state.store(WAITING, Ordering::Relaxed);
+        // Relaxed: by the invariant nobody else touches the state now; the
+        // list locks taken to register publish it.
+        signal.state.store(WAITING, Ordering::Relaxed);
         slot.as_ref().expect("set above")
     }
 

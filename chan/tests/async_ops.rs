@@ -252,6 +252,32 @@ fn a_pending_send_async_is_woken_by_a_blocking_recv() {
     }
 }
 
+/// Polls `fut` once with one waker and once with a second (both pending),
+/// then runs `partner` in a thread, which must complete it. Checks that
+/// only the second waker is woken and returns the output with what
+/// `partner` returned.
+fn complete_after_moving_to_another_task<F, R>(
+    mut fut: F,
+    partner: impl FnOnce() -> R + Send + 'static,
+) -> (F::Output, R)
+where
+    F: std::future::Future + Unpin,
+    R: Send + 'static,
+{
+    let (first, first_wakes) = CountingWaker::new();
+    let (second, second_wakes) = CountingWaker::new();
+    assert!(poll_with(std::pin::Pin::new(&mut fut), &first).is_pending());
+    assert!(poll_with(std::pin::Pin::new(&mut fut), &second).is_pending());
+    let partner = thread::spawn(partner);
+    eventually("the second task is woken", || second_wakes.count() > 0);
+    assert_eq!(first_wakes.count(), 0, "the old task is not woken");
+    let out = match poll_with(std::pin::Pin::new(&mut fut), &second) {
+        Poll::Ready(out) => out,
+        Poll::Pending => panic!("woken but not complete"),
+    };
+    (out, partner.join().unwrap())
+}
+
 /// A pending future moved to another task (polled with a new waker) is
 /// woken through the new waker, not the old one: the last poll's task is
 /// the one to wake, as the `Future` contract asks.
@@ -259,49 +285,19 @@ fn a_pending_send_async_is_woken_by_a_blocking_recv() {
 fn a_pending_future_polled_by_another_task_wakes_that_task() {
     for flavor in FLAVORS {
         let (tx, rx) = flavor.make::<u32>();
-        let (first, first_wakes) = CountingWaker::new();
-        let (second, second_wakes) = CountingWaker::new();
-        let mut fut = rx.recv_async();
-        assert!(poll_with(std::pin::Pin::new(&mut fut), &first).is_pending());
-        assert!(poll_with(std::pin::Pin::new(&mut fut), &second).is_pending());
-        let sender = thread::spawn(move || {
+        // The sender is kept open: a close would wake the future too.
+        let (got, _tx) = complete_after_moving_to_another_task(rx.recv_async(), move || {
             tx.send(5).unwrap();
             tx
         });
-        eventually("the second task is woken", || second_wakes.count() > 0);
-        assert_eq!(
-            first_wakes.count(),
-            0,
-            "{flavor:?}: the old task is not woken"
-        );
-        assert_eq!(
-            poll_with(std::pin::Pin::new(&mut fut), &second),
-            Poll::Ready(Ok(5)),
-            "{flavor:?}"
-        );
-        drop(sender.join().unwrap());
+        assert_eq!(got, Ok(5), "{flavor:?}");
     }
     for flavor in BLOCKING_SEND {
         let (tx, rx) = flavor.make::<usize>();
         flavor.fill(&tx, |i| i);
-        let (first, first_wakes) = CountingWaker::new();
-        let (second, second_wakes) = CountingWaker::new();
-        let mut fut = tx.send_async(99);
-        assert!(poll_with(std::pin::Pin::new(&mut fut), &first).is_pending());
-        assert!(poll_with(std::pin::Pin::new(&mut fut), &second).is_pending());
-        let receiver = thread::spawn(move || (rx.recv(), rx));
-        eventually("the second task is woken", || second_wakes.count() > 0);
-        assert_eq!(
-            first_wakes.count(),
-            0,
-            "{flavor:?}: the old task is not woken"
-        );
-        assert_eq!(
-            poll_with(std::pin::Pin::new(&mut fut), &second),
-            Poll::Ready(Ok(())),
-            "{flavor:?}"
-        );
-        let (got, _rx) = receiver.join().unwrap();
+        let (sent, (got, _rx)) =
+            complete_after_moving_to_another_task(tx.send_async(99), move || (rx.recv(), rx));
+        assert_eq!(sent, Ok(()), "{flavor:?}");
         // Unbuffered: the receive took the send's value itself.
         let first_value = if flavor.capacity() == Some(0) { 99 } else { 0 };
         assert_eq!(got, Ok(first_value), "{flavor:?}");

@@ -136,6 +136,7 @@ impl<'a, T> RecvCase<'a, T> {
 }
 
 impl<T> Case for RecvCase<'_, T> {
+    #[inline]
     fn try_fire(&mut self) -> bool {
         let skip = self.reg.as_ref().map(|r| &r.signal);
         let r = match &self.rx.flavor {
@@ -213,6 +214,7 @@ impl<T> Case for RecvCase<'_, T> {
 }
 
 impl<T> Drop for RecvCase<'_, T> {
+    #[inline]
     fn drop(&mut self) {
         self.withdraw();
     }
@@ -280,6 +282,7 @@ impl<'a, T> SendCase<'a, T> {
 }
 
 impl<T> Case for SendCase<'_, T> {
+    #[inline]
     fn try_fire(&mut self) -> bool {
         let Some(v) = self.msg.take() else {
             return self.result.is_some();
@@ -387,6 +390,7 @@ impl<T> Case for SendCase<'_, T> {
 }
 
 impl<T> Drop for SendCase<'_, T> {
+    #[inline]
     fn drop(&mut self) {
         self.withdraw();
     }
@@ -792,6 +796,7 @@ fn spin_until_fired<C: Case>(case: &mut C) -> bool {
 }
 
 impl Drop for SingleWait {
+    #[inline]
     fn drop(&mut self) {
         // The case withdrew itself (or is dropped right after us and does
         // so then); the signal goes back to the pool only if unshared.
@@ -832,6 +837,7 @@ impl<T> Unpin for RecvFuture<'_, T> {}
 impl<T> Future for RecvFuture<'_, T> {
     type Output = Result<T, RecvError>;
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
         match this.wait.poll(&mut this.case, cx) {
@@ -869,6 +875,7 @@ impl<T> Unpin for SendFuture<'_, T> {}
 impl<T> Future for SendFuture<'_, T> {
     type Output = Result<(), SendError<T>>;
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
         match this.wait.poll(&mut this.case, cx) {

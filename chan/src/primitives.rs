@@ -200,16 +200,27 @@ pub(crate) fn spin_budget() -> u32 {
 #[cfg(not(loom))]
 const SPIN_NANOS: u64 = 4_000;
 
-/// The number of spin rounds whose `spin_loop`s take about `nanos`, from a
-/// timing of 256 of them (at least 2 rounds, at most 64).
+/// The number of spin rounds whose `spin_loop`s take about `nanos` (at
+/// least 2 rounds, at most 64), from the fastest of several timings of 64
+/// `spin_loop`s. One timing stretched by an interrupt or a preemption
+/// (here about 1 in 100 timings of 256 `spin_loop`s came out 2 to 7 times
+/// slower than the median) would shorten every blocking wait's spin for
+/// the whole life of the process.
 #[cfg(not(loom))]
 fn rounds_within(nanos: u64) -> u32 {
-    const SAMPLE: u64 = 256;
-    let begun = std::time::Instant::now();
-    for _ in 0..SAMPLE {
-        spin_hint();
-    }
-    let per_spin = (begun.elapsed().as_nanos() as u64 / SAMPLE).max(1);
+    const SAMPLE: u64 = 64;
+    const TIMINGS: usize = 8;
+    let per_spin = (0..TIMINGS)
+        .map(|_| {
+            let begun = std::time::Instant::now();
+            for _ in 0..SAMPLE {
+                spin_hint();
+            }
+            begun.elapsed().as_nanos() as u64 / SAMPLE
+        })
+        .min()
+        .unwrap_or(1)
+        .max(1);
     let spins = nanos / per_spin;
     // Rounds 0..=5 spin 1, 2, .., 32 times (63 in all); each later one 32.
     let rounds = if spins < 63 {
@@ -238,20 +249,29 @@ pub(crate) fn spin_rounds() -> u32 {
 /// rounds, `None` had to stop spinning.
 #[cfg(not(loom))]
 pub(crate) fn spin_outcome(rounds: Option<u32>) {
-    adapt(&ADAPTIVE, rounds, MIN_ROUNDS, spin_budget());
+    let _ = ADAPTIVE.try_with(|a| {
+        let cur = a.get();
+        a.set(match rounds {
+            Some(r) => cur.max(2 * r + 2).min(spin_budget()),
+            // Not clamped to the budget first: a thread starts at `u32::MAX`,
+            // so its first misses leave the full allowance in place.
+            None => (cur / 2).max(MIN_ROUNDS),
+        });
+    });
 }
 
 /// How many spin rounds a future polled on the calling thread may spend
 /// retrying its operation before it registers and returns `Pending`.
 ///
-/// The same adaptation as [`spin_rounds`], with a far smaller ceiling
-/// ([`ASYNC_MAX_ROUNDS`], about a microsecond) and a floor of one round:
-/// a poll must not hold its executor thread for long. When the partner
-/// task runs on another executor thread, a short spin usually sees it act
-/// and saves a `Pending`, a wake-up and a re-poll, and often a worker
-/// parking and unparking; when the partner waits behind us on the same
-/// thread (a single-threaded executor), spinning cannot succeed, and the
-/// allowance drops to one round within a few polls.
+/// Adapted like [`spin_rounds`], with a far smaller ceiling
+/// ([`ASYNC_MAX_ROUNDS`], under a microsecond): a poll must not hold its
+/// executor thread for long. When the partner task runs on another
+/// executor thread, a short spin usually sees it act and saves a
+/// `Pending`, a wake-up and a re-poll, and often a worker parking and
+/// unparking; when the partner waits behind us on the same thread (a
+/// single-threaded executor), spinning cannot succeed, and the allowance
+/// drops to none within a few polls, with a full-length probe every
+/// [`ASYNC_PROBE_EVERY`] polls in case the partner moved.
 #[cfg(not(loom))]
 pub(crate) fn async_spin_rounds() -> u32 {
     ASYNC_ADAPTIVE.with(|a| {
@@ -273,6 +293,8 @@ pub(crate) fn async_spin_rounds() -> u32 {
 /// Records how a future's spin went, as [`spin_outcome`].
 #[cfg(not(loom))]
 pub(crate) fn async_spin_outcome(rounds: Option<u32>) {
+    // Clamped to the ceiling before halving, unlike `spin_outcome`: a poll
+    // must stop spinning after its first misses.
     let cap = async_spin_cap();
     let _ = ASYNC_ADAPTIVE.try_with(|a| {
         let (cur, since) = a.get();
@@ -297,24 +319,6 @@ fn async_spin_cap() -> u32 {
 /// Rounds 0..=4 spin 1 + 2 + 4 + 8 + 16 = 31 times: under a microsecond.
 #[cfg(not(loom))]
 const ASYNC_MAX_ROUNDS: u32 = 5;
-
-/// The adaptation of [`spin_rounds`]: a success after `r` rounds allows
-/// up to `2r + 2` next time, a failure halves the allowance.
-#[cfg(not(loom))]
-fn adapt(
-    cell: &'static std::thread::LocalKey<std::cell::Cell<u32>>,
-    rounds: Option<u32>,
-    min: u32,
-    cap: u32,
-) {
-    let _ = cell.try_with(|a| {
-        let cur = a.get().min(cap);
-        a.set(match rounds {
-            Some(r) => cur.max(2 * r + 2).min(cap),
-            None => (cur / 2).max(min).min(cap),
-        });
-    });
-}
 
 #[cfg(not(loom))]
 const MIN_ROUNDS: u32 = 4;

@@ -88,10 +88,11 @@ const YIELDS: u32 = 64;
 /// How a claimed waiter is woken.
 enum Wake {
     Thread(Thread),
-    /// The task's waker. Written only through [`Signal::prepare_task`],
-    /// which needs the only handle to the signal (`Arc::get_mut`): while a
-    /// list entry or a claimer holds the signal, the waker is read-only, so
-    /// reading it (`wake`, `will_wake`) needs no lock.
+    /// The task's waker. Written only through [`Signal::prepare_task`] and
+    /// [`Signal::recycle_task`], with the only handle to the signal
+    /// (`Arc::get_mut`): while a list entry or a claimer holds the signal,
+    /// the waker is read-only, so reading it (`wake`, `will_wake`) needs no
+    /// lock.
     Task(UnsafeCell<Option<Waker>>),
 }
 

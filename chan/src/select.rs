@@ -700,10 +700,9 @@ impl core::fmt::Debug for AsyncSelect {
 /// The protocol of [`AsyncSelect`] for one case, without what only a
 /// `select_async!` needs (a random order, deadlines, dynamic dispatch):
 /// try the operation, and retry it through a short adaptive spin
-/// (`async_spin_rounds`: under a microsecond, and down to one `spin_loop`
-/// where spinning does not pay, such as a single-threaded executor, where
-/// the partner task cannot run meanwhile); otherwise register, check once
-/// more, and return
+/// (`async_spin_rounds`: under a microsecond, and none where spinning does
+/// not pay, such as on a single-threaded executor, where the partner task
+/// cannot run meanwhile); otherwise register, check once more, and return
 /// `Pending` until a claim wakes the task (or, for a timer channel, until
 /// it is due), then go round again. A poll while registered costs one load
 /// when it comes from the task the claim will wake.

@@ -127,7 +127,7 @@
 //!   acts within that time, which saves a wake-up and a re-poll; on a
 //!   single-threaded executor, where the partner cannot run meanwhile, the
 //!   spin stops after the first miss (the thread then tries one spin in
-//!   sixteen polls). A future polled from a new task while pending wakes
+//!   64 polls). A future polled from a new task while pending wakes
 //!   that task, as the `Future` contract asks.
 //! - Async receives are never handed a value directly (a waiting receiver
 //!   *thread* is, as in Go): a value moved into a future that is then

@@ -307,7 +307,7 @@ pub(crate) fn async_spin_outcome(rounds: Option<u32>) {
 
 /// Polls between probes once spinning has stopped paying.
 #[cfg(not(loom))]
-const ASYNC_PROBE_EVERY: u32 = 16;
+const ASYNC_PROBE_EVERY: u32 = 64;
 
 /// At most [`ASYNC_MAX_ROUNDS`], and none where blocking waits do not spin
 /// either (one usable core).

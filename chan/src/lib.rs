@@ -126,7 +126,7 @@
 //!   polling it: when the partner task runs on another thread it usually
 //!   acts within that time, which saves a wake-up and a re-poll; on a
 //!   single-threaded executor, where the partner cannot run meanwhile, the
-//!   spin stops after the first miss (the thread then tries one spin in
+//!   spin stops after a few misses (the thread then tries one spin in
 //!   64 polls). A future polled from a new task while pending wakes
 //!   that task, as the `Future` contract asks.
 //! - Async receives are never handed a value directly (a waiting receiver

@@ -154,6 +154,15 @@ pub(crate) fn spin_hint() {
     loom::hint::spin_loop();
 }
 
+/// Round `round` of a growing spin: `2^min(round, 5)` [`spin_hint`]s (the
+/// schedule of the blocking waits' and the futures' spins).
+#[inline]
+pub(crate) fn spin_burst(round: u32) {
+    for _ in 0..(1u32 << round.min(5)) {
+        spin_hint();
+    }
+}
+
 /// Gives the rest of the time slice to another thread.
 #[inline]
 pub(crate) fn yield_now() {
@@ -280,8 +289,9 @@ pub(crate) fn async_spin_rounds() -> u32 {
             return rounds.min(async_spin_cap());
         }
         // Spinning stopped paying: probe with the full allowance now and
-        // then, in case the partner has moved to another thread.
-        a.set((0, since + 1));
+        // then, in case the partner has moved to another thread. (Wrapping:
+        // a thread may poll more than `u32::MAX` times.)
+        a.set((0, since.wrapping_add(1)));
         if since % ASYNC_PROBE_EVERY == ASYNC_PROBE_EVERY - 1 {
             async_spin_cap()
         } else {

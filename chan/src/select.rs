@@ -41,7 +41,7 @@ use crate::err::{RecvError, SendError, TryRecvError, TrySendError};
 use crate::flavors::Backoff;
 use crate::flavors::zero::OwnedPacket;
 use crate::primitives::{
-    Arc, Instant, async_spin_outcome, async_spin_rounds, random_below, spin_hint,
+    Arc, Instant, async_spin_outcome, async_spin_rounds, random_below, spin_burst,
 };
 use crate::signal::{BUSY, SELECTED, Signal, WAITING};
 use crate::timer::Sleep;
@@ -780,9 +780,7 @@ impl SingleWait {
 fn spin_until_fired<C: Case>(case: &mut C) -> bool {
     let budget = async_spin_rounds();
     for round in 0..budget {
-        for _ in 0..(1u32 << round) {
-            spin_hint();
-        }
+        spin_burst(round);
         if case.try_fire() {
             async_spin_outcome(Some(round));
             return true;

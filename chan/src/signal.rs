@@ -64,7 +64,7 @@ use core::task::Waker;
 
 use crate::primitives::{
     Arc, AtomicUsize, Instant, Ordering, Thread, UnsafeCell, current_thread, park, park_until,
-    spin_hint, spin_outcome, spin_rounds,
+    spin_burst, spin_outcome, spin_rounds,
 };
 
 /// Nobody has claimed the wait yet.
@@ -316,9 +316,7 @@ impl Signal {
                 spin_outcome(Some(round));
                 return s;
             }
-            for _ in 0..(1u32 << round.min(5)) {
-                spin_hint();
-            }
+            spin_burst(round);
             round += 1;
         }
         if budget > 0 {

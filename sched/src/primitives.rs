@@ -1,0 +1,199 @@
+//! The one place that names `std::sync::atomic`, `std::cell::UnsafeCell`,
+//! `std::thread` or `loom::*`.
+//!
+//! Every algorithm of the runtime (the run queues, the task state machine,
+//! worker parking) imports its atomics, cells and threads from here, so
+//! building with `RUSTFLAGS="--cfg loom"` runs the same code under the loom
+//! model checker. Under loom there is no time: the monitor thread and the
+//! timer wheel are not started, and models use no deadlines.
+
+#[cfg(not(loom))]
+pub(crate) use std::sync::atomic::{
+    AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering, fence,
+};
+#[cfg(not(loom))]
+pub(crate) use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+
+#[cfg(loom)]
+pub(crate) use loom::sync::atomic::{
+    AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering, fence,
+};
+#[cfg(loom)]
+pub(crate) use loom::sync::{Arc, Condvar, Mutex, MutexGuard};
+
+/// `UnsafeCell` with the access style of loom's: `with` / `with_mut` take
+/// a closure over the raw pointer, so loom can check every access.
+#[derive(Debug)]
+pub(crate) struct UnsafeCell<T>(
+    #[cfg(not(loom))] std::cell::UnsafeCell<T>,
+    #[cfg(loom)] loom::cell::UnsafeCell<T>,
+);
+
+impl<T> UnsafeCell<T> {
+    pub(crate) fn new(v: T) -> Self {
+        #[cfg(not(loom))]
+        {
+            UnsafeCell(std::cell::UnsafeCell::new(v))
+        }
+        #[cfg(loom)]
+        {
+            UnsafeCell(loom::cell::UnsafeCell::new(v))
+        }
+    }
+
+    /// Runs `f` with a shared pointer to the contents.
+    #[inline]
+    pub(crate) fn with<R>(&self, f: impl FnOnce(*const T) -> R) -> R {
+        #[cfg(not(loom))]
+        {
+            f(self.0.get())
+        }
+        #[cfg(loom)]
+        {
+            self.0.with(f)
+        }
+    }
+
+    /// Runs `f` with a mutable pointer to the contents.
+    #[inline]
+    pub(crate) fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
+        #[cfg(not(loom))]
+        {
+            f(self.0.get())
+        }
+        #[cfg(loom)]
+        {
+            self.0.with_mut(f)
+        }
+    }
+}
+
+/// Spawns a named OS thread for a worker or the monitor.
+pub(crate) fn spawn_thread(
+    name: String,
+    f: impl FnOnce() + Send + 'static,
+) -> std::io::Result<JoinHandle> {
+    #[cfg(not(loom))]
+    {
+        std::thread::Builder::new().name(name).spawn(f)
+    }
+    #[cfg(loom)]
+    {
+        let _ = name;
+        Ok(loom::thread::spawn(f))
+    }
+}
+
+#[cfg(not(loom))]
+pub(crate) type JoinHandle = std::thread::JoinHandle<()>;
+#[cfg(loom)]
+pub(crate) type JoinHandle = loom::thread::JoinHandle<()>;
+
+/// A one-thread parker: `park` returns after an `unpark` that happened
+/// after the previous `park` returned (or spuriously).
+///
+/// Natively a futex word, as std's thread parker: `EMPTY`, `NOTIFIED` (a
+/// token waits to be consumed), `PARKED` (the owner sleeps or is about to).
+/// Under loom a `loom::sync::Notify`, which has the same token semantics.
+#[derive(Debug)]
+pub(crate) struct Parker {
+    #[cfg(not(loom))]
+    state: std::sync::atomic::AtomicU32,
+    #[cfg(loom)]
+    notify: loom::sync::Notify,
+}
+
+#[cfg(not(loom))]
+const EMPTY: u32 = 0;
+#[cfg(not(loom))]
+const NOTIFIED: u32 = 1;
+#[cfg(not(loom))]
+const PARKED: u32 = u32::MAX;
+
+impl Parker {
+    pub(crate) fn new() -> Self {
+        Parker {
+            #[cfg(not(loom))]
+            state: std::sync::atomic::AtomicU32::new(EMPTY),
+            #[cfg(loom)]
+            notify: loom::sync::Notify::new(),
+        }
+    }
+
+    /// Blocks until [`Parker::unpark`] is called (a token left by an
+    /// earlier `unpark` is consumed at once).
+    pub(crate) fn park(&self) {
+        #[cfg(not(loom))]
+        {
+            // Acquire: what the unparker did before `unpark` is visible.
+            // NOTIFIED - 1 = EMPTY (token consumed); EMPTY - 1 = PARKED.
+            if self.state.fetch_sub(1, Ordering::Acquire) == NOTIFIED {
+                return;
+            }
+            loop {
+                atomic_wait::wait(&self.state, PARKED);
+                // Acquire: as above.
+                if self
+                    .state
+                    .compare_exchange(NOTIFIED, EMPTY, Ordering::Acquire, Ordering::Acquire)
+                    .is_ok()
+                {
+                    return;
+                }
+            }
+        }
+        #[cfg(loom)]
+        self.notify.wait();
+    }
+
+    /// Wakes the parked thread, or makes its next `park` return at once.
+    pub(crate) fn unpark(&self) {
+        #[cfg(not(loom))]
+        {
+            // Release: pairs with the Acquire in `park`.
+            if self.state.swap(NOTIFIED, Ordering::Release) == PARKED {
+                atomic_wait::wake_one(&self.state);
+            }
+        }
+        #[cfg(loom)]
+        self.notify.notify();
+    }
+}
+
+/// Locks `m`, ignoring poisoning: every critical section of the runtime
+/// leaves its data consistent even when user code panics elsewhere.
+#[inline]
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Cooperative yield of the OS thread (spinning workers between steal
+/// attempts).
+#[inline]
+pub(crate) fn yield_thread() {
+    #[cfg(not(loom))]
+    std::thread::yield_now();
+    #[cfg(loom)]
+    loom::thread::yield_now();
+}
+
+/// A cheap per-thread pseudo-random number (xorshift), for picking steal
+/// victims. Not under loom's control: it only picks an order.
+pub(crate) fn fast_rand() -> u32 {
+    use std::cell::Cell;
+    std::thread_local! {
+        static STATE: Cell<u32> = const { Cell::new(0) };
+    }
+    STATE.with(|s| {
+        let mut x = s.get();
+        if x == 0 {
+            // Seeded from the address of a thread-local: distinct per thread.
+            x = (s as *const Cell<u32> as usize as u32) | 1;
+        }
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        s.set(x);
+        x
+    })
+}

@@ -558,16 +558,23 @@ unsafe fn complete<F: Future>(ptr: NonNull<Header>, out: Result<F::Output, JoinE
     let t = unsafe { task::<F>(ptr) };
     let h = &t.header;
     t.stage.with_mut(|stage| {
-        // SAFETY: RUNNING gives us the stage. Dropping the future may
-        // panic; that panic is the task's to report only if it has none.
-        let old = unsafe { core::ptr::replace(stage, Stage::Consumed) };
-        let dropped = catch_unwind(AssertUnwindSafe(move || drop(old)));
+        // The future is dropped where it is: it is pinned, and an async
+        // block may hold references into itself (moving it out first, to
+        // drop it elsewhere, breaks those; the stress tests caught it).
+        // Dropping may panic; that panic is the task's to report only if
+        // it has no other.
+        // SAFETY: RUNNING gives us the stage, which holds a live value
+        // (the future, or `Consumed` after a cancelled run).
+        let dropped = catch_unwind(AssertUnwindSafe(|| unsafe {
+            core::ptr::drop_in_place(stage)
+        }));
         let out = match (out, dropped) {
             (Ok(_), Err(p)) => Err(JoinError::Panicked(p)),
             (out, _) => out,
         };
-        // SAFETY: as above.
-        unsafe { *stage = Stage::Finished(out) };
+        // SAFETY: the old value is gone (dropped, or abandoned mid-drop by
+        // a panic), so the slot is written without dropping it again.
+        unsafe { core::ptr::write(stage, Stage::Finished(out)) };
     });
     // Leave the registry first, so that a joiner that saw the output no
     // longer finds the task in a dump.
@@ -614,8 +621,19 @@ unsafe fn drop_stage<F: Future>(ptr: NonNull<Header>) {
     // SAFETY: the caller owns the stage (invariant 3).
     let t = unsafe { task::<F>(ptr) };
     t.stage.with_mut(|stage| {
-        // SAFETY: as above.
-        drop(unsafe { core::ptr::replace(stage, Stage::Consumed) });
+        // SAFETY: as above; dropped in place, then marked empty, so the
+        // stage never holds a value twice even if the drop panics (the
+        // write happens in the guard).
+        struct Consume<F: Future>(*mut Stage<F>);
+        impl<F: Future> Drop for Consume<F> {
+            fn drop(&mut self) {
+                // SAFETY: the value was dropped (or abandoned by a panic).
+                unsafe { core::ptr::write(self.0, Stage::Consumed) };
+            }
+        }
+        let _consume = Consume(stage);
+        // SAFETY: the caller owns the stage, which holds a live value.
+        unsafe { core::ptr::drop_in_place(stage) };
     });
 }
 

@@ -392,3 +392,27 @@ fn a_waker_kept_after_its_task_finished_is_harmless() {
     // After shutdown too.
     w.wake();
 }
+
+#[test]
+fn cancelling_a_task_that_borrows_across_an_await_drops_it_in_place() {
+    // The future holds a reference into itself (`tx` is borrowed by the
+    // pending send): it must be dropped where it is pinned.
+    let rt = rt(2);
+    let (tx, rx) = hoare_chan::bounded::<Vec<u8>>(0);
+    let h = rt.spawn(async move {
+        let local = tx;
+        local.send_async(vec![1, 2, 3]).await.unwrap();
+    });
+    std::thread::sleep(Duration::from_millis(10));
+    h.abort();
+    assert!(rt.block_on(h).unwrap_err().is_cancelled());
+    assert!(rx.try_recv().is_err());
+    // And at shutdown.
+    let (tx, _rx) = hoare_chan::bounded::<Vec<u8>>(0);
+    drop(rt.spawn(async move {
+        let local = tx;
+        local.send_async(vec![4]).await.unwrap();
+    }));
+    std::thread::sleep(Duration::from_millis(10));
+    drop(rt);
+}

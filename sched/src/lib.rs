@@ -85,6 +85,14 @@ pub use runtime::{Builder, Policy, Runtime, block_in_place, go, go_named, yield_
 pub use task::{JoinError, JoinHandle, TaskState};
 pub use timer::{Elapsed, Interval, Sleep, Timeout, interval, sleep, sleep_until, timeout};
 
+/// The run queues, for the loom models in `tests/loom_queue.rs` (not an
+/// API).
+#[cfg(loom)]
+#[doc(hidden)]
+pub mod __loom {
+    pub use crate::queue::{Inject, Item, LOCAL_CAP, Local};
+}
+
 static_assertions::assert_impl_all!(Runtime: Send, Sync);
 static_assertions::assert_impl_all!(JoinHandle<u32>: Send, Sync, Unpin);
 static_assertions::assert_impl_all!(JoinError: Send);

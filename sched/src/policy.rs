@@ -26,7 +26,9 @@ pub(crate) trait Scheduling: Send + Sync + 'static {
     /// A task woken (`next`) or spawned by code that runs on P `p`, or a
     /// task that yielded there (`next == false`). Only P `p`'s owner calls
     /// this.
-    fn push_local(&self, p: usize, task: Notified, next: bool);
+    /// Returns whether the push left a task where other workers may take
+    /// it (worth waking an idle one for).
+    fn push_local(&self, p: usize, task: Notified, next: bool) -> bool;
     /// A task woken or spawned outside the workers.
     fn push_remote(&self, task: Notified);
     /// The next task for P `p` from its own queue or the global one.
@@ -43,8 +45,8 @@ pub(crate) trait Scheduling: Send + Sync + 'static {
 
 /// Go's policy: per-P queues, a global queue, stealing.
 pub(crate) struct WorkStealing {
-    locals: Box<[Local]>,
-    inject: Inject,
+    locals: Box<[Local<Notified>]>,
+    inject: Inject<Notified>,
 }
 
 impl WorkStealing {
@@ -57,12 +59,13 @@ impl WorkStealing {
 }
 
 impl Scheduling for WorkStealing {
-    fn push_local(&self, p: usize, task: Notified, next: bool) {
+    fn push_local(&self, p: usize, task: Notified, next: bool) -> bool {
         let local = &self.locals[p];
         if next {
-            local.push_next(task, &self.inject);
+            local.push_next(task, &self.inject)
         } else {
             local.push_back(task, &self.inject);
+            true
         }
     }
 
@@ -129,7 +132,7 @@ impl Scheduling for WorkStealing {
 
 /// The baseline policy: one global FIFO.
 pub(crate) struct GlobalFifo {
-    queue: Inject,
+    queue: Inject<Notified>,
 }
 
 impl GlobalFifo {
@@ -141,8 +144,9 @@ impl GlobalFifo {
 }
 
 impl Scheduling for GlobalFifo {
-    fn push_local(&self, _p: usize, task: Notified, _next: bool) {
+    fn push_local(&self, _p: usize, task: Notified, _next: bool) -> bool {
         self.queue.push(task);
+        true
     }
 
     fn push_remote(&self, task: Notified) {

@@ -7,19 +7,23 @@
 //! model checker. Under loom there is no time: the monitor thread and the
 //! timer wheel are not started, and models use no deadlines.
 
+/// std's `Arc` also under loom: the runtime's shared state and timer
+/// entries are reference counted, not part of any algorithm loom checks,
+/// and methods on `&Arc<Self>` need std's type.
+pub(crate) use std::sync::Arc;
 #[cfg(not(loom))]
 pub(crate) use std::sync::atomic::{
     AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering, fence,
 };
 #[cfg(not(loom))]
-pub(crate) use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+pub(crate) use std::sync::{Condvar, Mutex, MutexGuard};
 
 #[cfg(loom)]
 pub(crate) use loom::sync::atomic::{
     AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering, fence,
 };
 #[cfg(loom)]
-pub(crate) use loom::sync::{Arc, Condvar, Mutex, MutexGuard};
+pub(crate) use loom::sync::{Condvar, Mutex, MutexGuard};
 
 /// `UnsafeCell` with the access style of loom's: `with` / `with_mut` take
 /// a closure over the raw pointer, so loom can check every access.
@@ -177,8 +181,16 @@ pub(crate) fn yield_thread() {
     loom::thread::yield_now();
 }
 
+/// Under loom: always 0.
+#[cfg(loom)]
+pub(crate) fn fast_rand() -> u32 {
+    // Deterministic under loom, whose executions must replay exactly.
+    0
+}
+
 /// A cheap per-thread pseudo-random number (xorshift), for picking steal
-/// victims. Not under loom's control: it only picks an order.
+/// victims.
+#[cfg(not(loom))]
 pub(crate) fn fast_rand() -> u32 {
     use std::cell::Cell;
     std::thread_local! {

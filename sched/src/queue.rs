@@ -44,24 +44,67 @@ use std::collections::VecDeque;
 use crossbeam_utils::CachePadded;
 
 use crate::primitives::{AtomicPtr, AtomicU32, AtomicUsize, Mutex, Ordering, lock};
-use crate::task::{Header, Notified};
+use crate::task::Notified;
 
-/// Slots in each P's local ring (Go's and tokio's size).
-pub(crate) const LOCAL_CAP: usize = 256;
-
-/// Runs of `runnext` in a row before the ring gets a turn.
-pub(crate) const RUNNEXT_CAP: u32 = 3;
-
-/// A P's local run queue: the ring and `runnext`.
-pub(crate) struct Local {
-    head: CachePadded<AtomicU32>,
-    tail: CachePadded<AtomicU32>,
-    runnext: CachePadded<AtomicPtr<Header>>,
-    slots: Box<[AtomicPtr<Header>]>,
+/// What the queues hold: an owned pointer-sized handle (a task's
+/// [`Notified`]; a box in the loom models).
+pub trait Item: Send {
+    /// Gives up the handle as a pointer.
+    fn into_raw(self) -> *mut ();
+    /// Takes the handle back.
+    ///
+    /// # Safety
+    /// `p` came from [`Item::into_raw`] and is taken back once.
+    unsafe fn from_raw(p: *mut ()) -> Self;
 }
 
-impl Local {
-    pub(crate) fn new() -> Self {
+impl Item for Notified {
+    fn into_raw(self) -> *mut () {
+        Notified::into_raw(self).cast()
+    }
+
+    unsafe fn from_raw(p: *mut ()) -> Self {
+        // SAFETY: the caller's duty, as `Notified::from_raw`'s.
+        unsafe { Notified::from_raw(p.cast()) }
+    }
+}
+
+impl<T: Send> Item for Box<T> {
+    fn into_raw(self) -> *mut () {
+        Box::into_raw(self).cast()
+    }
+
+    unsafe fn from_raw(p: *mut ()) -> Self {
+        // SAFETY: the caller's duty: a pointer from `Box::into_raw`.
+        unsafe { Box::from_raw(p.cast()) }
+    }
+}
+
+/// Slots in each P's local ring (Go's and tokio's size); 4 under loom, so
+/// that a model can fill a ring (tokio's models do the same).
+#[cfg(not(loom))]
+pub const LOCAL_CAP: usize = 256;
+/// Slots in each P's local ring (Go's and tokio's size); 4 under loom, so
+/// that a model can fill a ring (tokio's models do the same).
+#[cfg(loom)]
+pub const LOCAL_CAP: usize = 4;
+
+/// Runs of `runnext` in a row before the ring gets a turn.
+pub const RUNNEXT_CAP: u32 = 3;
+
+/// A P's local run queue: the ring and `runnext`.
+pub struct Local<T: Item> {
+    head: CachePadded<AtomicU32>,
+    tail: CachePadded<AtomicU32>,
+    runnext: CachePadded<AtomicPtr<()>>,
+    slots: Box<[AtomicPtr<()>]>,
+    /// Items cross threads through the slots (`Item: Send`).
+    _items: core::marker::PhantomData<fn(T) -> T>,
+}
+
+impl<T: Item> Local<T> {
+    /// An empty ring.
+    pub fn new() -> Self {
         Local {
             head: CachePadded::new(AtomicU32::new(0)),
             tail: CachePadded::new(AtomicU32::new(0)),
@@ -69,16 +112,17 @@ impl Local {
             slots: (0..LOCAL_CAP)
                 .map(|_| AtomicPtr::new(core::ptr::null_mut()))
                 .collect(),
+            _items: core::marker::PhantomData,
         }
     }
 
     #[inline]
-    fn slot(&self, i: u32) -> &AtomicPtr<Header> {
+    fn slot(&self, i: u32) -> &AtomicPtr<()> {
         &self.slots[i as usize % LOCAL_CAP]
     }
 
     /// Whether the ring and `runnext` are both empty (a snapshot).
-    pub(crate) fn is_empty(&self) -> bool {
+    pub fn is_empty(&self) -> bool {
         // Acquire/SeqCst: a snapshot for the park re-check (`worker.rs`),
         // which orders it with a SeqCst fence.
         let h = self.head.load(Ordering::Acquire);
@@ -87,28 +131,30 @@ impl Local {
     }
 
     /// Tasks in the ring (a snapshot), not counting `runnext`.
-    pub(crate) fn len(&self) -> usize {
+    pub fn len(&self) -> usize {
         let h = self.head.load(Ordering::Acquire);
         let t = self.tail.load(Ordering::Acquire);
         t.wrapping_sub(h) as usize
     }
 
     /// Owner only: puts `task` into `runnext`; a task it displaces goes to
-    /// the ring.
-    pub(crate) fn push_next(&self, task: Notified, inject: &Inject) {
+    /// the ring (then `true`).
+    pub fn push_next(&self, task: T, inject: &Inject<T>) -> bool {
         // AcqRel: Release publishes the task to whoever takes it from the
         // slot; Acquire takes ownership of the displaced one.
         let old = self.runnext.swap(task.into_raw(), Ordering::AcqRel);
         if !old.is_null() {
             // SAFETY: a pointer in `runnext` came from `into_raw` and the
             // swap took it out: we own it.
-            self.push_back(unsafe { Notified::from_raw(old) }, inject);
+            self.push_back(unsafe { T::from_raw(old) }, inject);
+            return true;
         }
+        false
     }
 
     /// Owner only: appends `task` to the ring, or moves half of a full
     /// ring plus `task` to `inject`.
-    pub(crate) fn push_back(&self, task: Notified, inject: &Inject) {
+    pub fn push_back(&self, task: T, inject: &Inject<T>) {
         let task = task.into_raw();
         loop {
             // Acquire: the consumers that moved `head` finished reading
@@ -132,9 +178,9 @@ impl Local {
     /// Moves the older half of a full ring and `task` to `inject`; `false`
     /// if a consumer moved `head` first.
     #[cold]
-    fn push_overflow(&self, task: *mut Header, h: u32, t: u32, inject: &Inject) -> bool {
+    fn push_overflow(&self, task: *mut (), h: u32, t: u32, inject: &Inject<T>) -> bool {
         let n = (t.wrapping_sub(h) / 2) as usize;
-        let batch: Vec<*mut Header> = (0..n as u32)
+        let batch: Vec<*mut ()> = (0..n as u32)
             .map(|i| self.slot(h.wrapping_add(i)).load(Ordering::Relaxed))
             .collect();
         // Release: our slot reads are done before a new owner write of
@@ -156,7 +202,7 @@ impl Local {
         let tasks = batch
             .into_iter()
             .chain(core::iter::once(task))
-            .map(|p| unsafe { Notified::from_raw(p) });
+            .map(|p| unsafe { T::from_raw(p) });
         inject.push_batch(tasks);
         true
     }
@@ -164,7 +210,7 @@ impl Local {
     /// Takes the task to run next: `runnext` (if `use_next`), else the
     /// ring's head. Owner only for `runnext`'s fairness accounting, but
     /// safe for anyone.
-    pub(crate) fn pop(&self, use_next: bool) -> Option<(Notified, bool)> {
+    pub fn pop(&self, use_next: bool) -> Option<(T, bool)> {
         if use_next {
             if let Some(t) = self.take_next() {
                 return Some((t, true));
@@ -178,7 +224,7 @@ impl Local {
     }
 
     /// Takes `runnext` if set.
-    pub(crate) fn take_next(&self) -> Option<Notified> {
+    pub fn take_next(&self) -> Option<T> {
         // Cheap check first: a swap would dirty the line for the owner.
         // Acquire: pairs with the Release of `push_next`.
         if self.runnext.load(Ordering::Acquire).is_null() {
@@ -186,10 +232,10 @@ impl Local {
         }
         let p = self.runnext.swap(core::ptr::null_mut(), Ordering::AcqRel);
         // SAFETY: the swap took the pointer out of the slot: it is ours.
-        (!p.is_null()).then(|| unsafe { Notified::from_raw(p) })
+        (!p.is_null()).then(|| unsafe { T::from_raw(p) })
     }
 
-    fn pop_ring(&self) -> Option<Notified> {
+    fn pop_ring(&self) -> Option<T> {
         // Acquire: pairs with the owner's Release of `tail` (the slot's
         // contents) and with other consumers' CAS of `head`.
         let mut h = self.head.load(Ordering::Acquire);
@@ -209,7 +255,7 @@ impl Local {
             ) {
                 // SAFETY: the CAS gave us position `h`, whose slot the
                 // owner filled (`tail` was past it) and nobody else took.
-                Ok(_) => return Some(unsafe { Notified::from_raw(p) }),
+                Ok(_) => return Some(unsafe { T::from_raw(p) }),
                 Err(a) => h = a,
             }
         }
@@ -218,7 +264,7 @@ impl Local {
     /// Thief: moves half of `self`'s ring into `dst` (the thief's own,
     /// empty ring) and returns one of the tasks to run now. With an empty
     /// ring, takes `runnext` when `take_next` says its owner is busy.
-    pub(crate) fn steal_into(&self, dst: &Local, take_next: bool) -> Option<Notified> {
+    pub fn steal_into(&self, dst: &Local<T>, take_next: bool) -> Option<T> {
         // Relaxed: only the thief (dst's owner) writes dst's `tail`.
         let dst_tail = dst.tail.load(Ordering::Relaxed);
         let mut h = self.head.load(Ordering::Acquire);
@@ -256,7 +302,7 @@ impl Local {
                     }
                     // SAFETY: the CAS gave us the `n` entries; this one is
                     // not published in `dst` (its `tail` stops before it).
-                    return Some(unsafe { Notified::from_raw(p) });
+                    return Some(unsafe { T::from_raw(p) });
                 }
                 Err(a) => h = a,
             }
@@ -264,7 +310,7 @@ impl Local {
     }
 
     /// Takes every task (shutdown).
-    pub(crate) fn drain(&self, out: &mut Vec<Notified>) {
+    pub fn drain(&self, out: &mut Vec<T>) {
         out.extend(self.take_next());
         while let Some(t) = self.pop_ring() {
             out.push(t);
@@ -277,35 +323,41 @@ impl Local {
 /// a lock-free length for the emptiness checks. Once closed (shutdown) it
 /// drops what is pushed instead of keeping it: a task queued there would
 /// keep the runtime's shared state alive through its own reference.
-pub(crate) struct Inject {
-    queue: Mutex<InjectState>,
+pub struct Inject<T> {
+    queue: Mutex<InjectState<T>>,
     len: AtomicUsize,
 }
 
-#[derive(Default)]
-struct InjectState {
-    tasks: VecDeque<Notified>,
+struct InjectState<T> {
+    tasks: VecDeque<T>,
     closed: bool,
 }
 
-impl Inject {
-    pub(crate) fn new() -> Self {
+impl<T: Item> Inject<T> {
+    /// An empty, open queue.
+    pub fn new() -> Self {
         Inject {
-            queue: Mutex::new(InjectState::default()),
+            queue: Mutex::new(InjectState {
+                tasks: VecDeque::new(),
+                closed: false,
+            }),
             len: AtomicUsize::new(0),
         }
     }
 
-    pub(crate) fn is_empty(&self) -> bool {
+    /// Whether the queue is empty (a snapshot).
+    pub fn is_empty(&self) -> bool {
         // Acquire: a snapshot, ordered by the callers' fences.
         self.len.load(Ordering::Acquire) == 0
     }
 
-    pub(crate) fn push(&self, task: Notified) {
+    /// Appends a task (dropped if the queue is closed).
+    pub fn push(&self, task: T) {
         self.push_batch(core::iter::once(task));
     }
 
-    pub(crate) fn push_batch(&self, tasks: impl Iterator<Item = Notified>) {
+    /// Appends tasks (dropped if the queue is closed).
+    pub fn push_batch(&self, tasks: impl Iterator<Item = T>) {
         let mut q = lock(&self.queue);
         if q.closed {
             drop(q);
@@ -318,7 +370,8 @@ impl Inject {
         self.len.store(q.tasks.len(), Ordering::Release);
     }
 
-    pub(crate) fn pop(&self) -> Option<Notified> {
+    /// Takes the oldest task.
+    pub fn pop(&self) -> Option<T> {
         if self.is_empty() {
             return None;
         }
@@ -330,7 +383,7 @@ impl Inject {
 
     /// Takes one task to run and moves up to `max` more into `dst` (the
     /// caller's own ring, with room for them): Go's `globrunqget`.
-    pub(crate) fn pop_batch(&self, dst: &Local, max: usize, inject: &Inject) -> Option<Notified> {
+    pub fn pop_batch(&self, dst: &Local<T>, max: usize, inject: &Inject<T>) -> Option<T> {
         if self.is_empty() {
             return None;
         }
@@ -338,7 +391,7 @@ impl Inject {
         let first = q.tasks.pop_front()?;
         let room = LOCAL_CAP - dst.len();
         let n = q.tasks.len().min(max).min(room);
-        let batch: Vec<Notified> = q.tasks.drain(..n).collect();
+        let batch: Vec<T> = q.tasks.drain(..n).collect();
         self.len.store(q.tasks.len(), Ordering::Release);
         drop(q);
         for t in batch {
@@ -348,11 +401,12 @@ impl Inject {
     }
 
     /// Refuses further tasks (shutdown).
-    pub(crate) fn close(&self) {
+    pub fn close(&self) {
         lock(&self.queue).closed = true;
     }
 
-    pub(crate) fn drain(&self, out: &mut Vec<Notified>) {
+    /// Takes every task.
+    pub fn drain(&self, out: &mut Vec<T>) {
         let mut q = lock(&self.queue);
         out.extend(q.tasks.drain(..));
         self.len.store(0, Ordering::Release);

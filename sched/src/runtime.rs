@@ -82,6 +82,7 @@ const EPOCH_SHIFT: u32 = 2;
 
 /// How long a poll may hold its P before the monitor hands the P to a new
 /// M (Go's sysmon preempts after 10 ms as well).
+#[cfg_attr(loom, allow(dead_code))]
 pub(crate) const STUCK_AFTER: Duration = Duration::from_millis(10);
 
 /// The monitor's period while some P is polling (and its longest sleep
@@ -372,6 +373,18 @@ impl Default for Runtime {
 
 impl Drop for Runtime {
     fn drop(&mut self) {
+        if core::ptr::eq(CURRENT.with(Cell::get).shared, &*self.shared) {
+            // Dropped inside one of its own goroutines: this worker cannot
+            // wait for itself, and no task may be cancelled while a worker
+            // could still run it. A thread of its own does the shutdown,
+            // once this worker has returned to its loop and stopped.
+            let shared = self.shared.clone();
+            shared.shutdown.store(true, Ordering::SeqCst);
+            let _ = spawn_thread(format!("{}-shutdown", shared.name), move || {
+                shared.shut_down();
+            });
+            return;
+        }
         self.shared.shut_down();
     }
 }
@@ -521,10 +534,10 @@ impl Shared {
         {
             return Err(task);
         }
-        self.policy.push_local(p, task, next);
+        let spread = self.policy.push_local(p, task, next);
         // Release: our ring writes precede a retaker's use of the P.
         status.store(polling, Ordering::Release);
-        Ok(!next)
+        Ok(spread)
     }
 
     /// Wakes an idle worker if work was queued and nobody is searching.
@@ -625,17 +638,15 @@ impl Shared {
         }
         drop(lock(self.timers.heap()));
         self.timers.changed.notify_all();
-        let on_own_thread = core::ptr::eq(CURRENT.with(Cell::get).shared, &**self);
-        if !on_own_thread {
-            // A retake may start an M meanwhile: join until none is left.
-            loop {
-                let threads = core::mem::take(&mut *lock(&self.threads));
-                if threads.is_empty() {
-                    break;
-                }
-                for t in threads {
-                    let _ = t.join();
-                }
+        // Never on a thread of this runtime (`Runtime::drop`). A retake may
+        // start an M meanwhile: join until none is left.
+        loop {
+            let threads = core::mem::take(&mut *lock(&self.threads));
+            if threads.is_empty() {
+                break;
+            }
+            for t in threads {
+                let _ = t.join();
             }
         }
         let mut queued = Vec::new();
@@ -863,8 +874,10 @@ impl Worker<'_> {
             self.tick = self.tick.wrapping_add(1);
             // Relaxed: the monitor only compares successive values.
             ps.polls.store(u64::from(self.tick), Ordering::Relaxed);
-            // Relaxed: the retaking CAS reads it; the poll's pushes CAS it.
-            ps.status.store(idle | IN_POLL, Ordering::Relaxed);
+            // Release: a retaking CAS that reads this (AcqRel) sees our
+            // ring writes made before the poll (a Relaxed store would end
+            // the release sequence of the last CAS).
+            ps.status.store(idle | IN_POLL, Ordering::Release);
             task.run();
             // AcqRel: Acquire pairs with a retake's Release.
             if ps
@@ -1015,6 +1028,7 @@ fn monitor_main(shared: Arc<Shared>) {
 
 /// The calling thread's side of `block_on` and `JoinHandle::join`.
 pub(crate) struct MainThread {
+    #[cfg_attr(loom, allow(dead_code))]
     notified: std::sync::atomic::AtomicBool,
     #[cfg(not(loom))]
     thread: std::thread::Thread,

@@ -459,6 +459,27 @@ unsafe fn run<F: Future>(ptr: NonNull<Header>) {
             s & NOTIFIED != 0 && s & RUNNING == 0,
             "run of an unqueued task"
         );
+        if s & COMPLETE != 0 {
+            // Cancelled by shutdown while queued: nothing to run; the queue's
+            // reference goes. (Shutdown cancels only once no worker runs, so
+            // this is a safeguard.)
+            match h.state.compare_exchange_weak(
+                s,
+                s & !NOTIFIED,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => {
+                    // SAFETY: our reference, no longer used.
+                    unsafe { drop_ref(ptr) };
+                    return;
+                }
+                Err(a) => {
+                    s = a;
+                    continue;
+                }
+            }
+        }
         // Acquire: the previous poll's writes to the future, and what
         // wakers did before waking, are visible to this poll.
         match h.state.compare_exchange_weak(
@@ -569,7 +590,12 @@ unsafe fn complete<F: Future>(ptr: NonNull<Header>, out: Result<F::Output, JoinE
             core::ptr::drop_in_place(stage)
         }));
         let out = match (out, dropped) {
-            (Ok(_), Err(p)) => Err(JoinError::Panicked(p)),
+            (Ok(v), Err(p)) => {
+                // The output goes too; a panic in its drop is swallowed:
+                // the task already reports one.
+                let _ = catch_unwind(AssertUnwindSafe(move || drop(v)));
+                Err(JoinError::Panicked(p))
+            }
             (out, _) => out,
         };
         // SAFETY: the old value is gone (dropped, or abandoned mid-drop by
@@ -591,7 +617,9 @@ unsafe fn complete<F: Future>(ptr: NonNull<Header>, out: Result<F::Output, JoinE
             // SAFETY: JOIN_WAKER was set when we completed: the handle no
             // longer writes the cell (invariant 4).
             if let Some(w) = unsafe { &*w } {
-                w.wake_by_ref();
+                // A foreign executor's waker may panic; it must not unwind
+                // through the worker.
+                let _ = catch_unwind(AssertUnwindSafe(|| w.wake_by_ref()));
             }
         });
     }
@@ -844,6 +872,16 @@ impl<T> Future for JoinHandle<T> {
 
 impl<T> Drop for JoinHandle<T> {
     fn drop(&mut self) {
+        /// Releases the handle's reference even if dropping the output
+        /// panics.
+        struct Release(NonNull<Header>);
+        impl Drop for Release {
+            fn drop(&mut self) {
+                // SAFETY: the handle's reference, released once.
+                unsafe { drop_ref(self.0) };
+            }
+        }
+        let _release = Release(self.ptr);
         let h = self.header();
         if self.update(|s| (s & COMPLETE == 0).then_some(s & !JOIN_INTEREST)) {
             // Complete with our interest set: the output is ours to drop
@@ -851,8 +889,6 @@ impl<T> Drop for JoinHandle<T> {
             // SAFETY: as above; a panic in the output's drop is ours.
             unsafe { (h.vtable.drop_stage)(self.ptr) };
         }
-        // SAFETY: the handle's reference.
-        unsafe { drop_ref(self.ptr) };
     }
 }
 

@@ -117,6 +117,7 @@ impl Timers {
     /// Fires every due entry: returns the next deadline, if any, and the
     /// wakers to wake once the caller (the monitor thread) has released
     /// the heap lock (`guard`).
+    #[cfg_attr(loom, allow(dead_code))]
     pub(crate) fn fire_due(&self, guard: &mut Heap, now: Instant) -> (Option<Instant>, Vec<Waker>) {
         let mut wake = Vec::new();
         while let Some(Reverse(d)) = guard.entries.peek() {

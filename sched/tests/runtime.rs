@@ -416,3 +416,40 @@ fn cancelling_a_task_that_borrows_across_an_await_drops_it_in_place() {
     std::thread::sleep(Duration::from_millis(10));
     drop(rt);
 }
+
+#[test]
+fn dropping_the_runtime_inside_one_of_its_goroutines_shuts_it_down() {
+    let drops = Arc::new(AtomicUsize::new(0));
+    struct Count(Arc<AtomicUsize>);
+    impl Drop for Count {
+        fn drop(&mut self) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+    let rt = Arc::new(std::sync::Mutex::new(Some(rt(2))));
+    let waiting: Vec<_> = {
+        let g = rt.lock().unwrap();
+        let r = g.as_ref().unwrap();
+        (0..10)
+            .map(|_| {
+                let c = Count(drops.clone());
+                r.spawn(async move {
+                    let _c = c;
+                    std::future::pending::<()>().await;
+                })
+            })
+            .collect()
+    };
+    let r2 = rt.clone();
+    let (tx, rx) = std::sync::mpsc::channel();
+    rt.lock().unwrap().as_ref().unwrap().spawn(async move {
+        let runtime = r2.lock().unwrap().take();
+        drop(runtime);
+        tx.send(()).unwrap();
+    });
+    rx.recv_timeout(Duration::from_secs(5)).unwrap();
+    for h in waiting {
+        assert!(h.join().unwrap_err().is_cancelled());
+    }
+    assert_eq!(drops.load(Ordering::SeqCst), 10);
+}

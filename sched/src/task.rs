@@ -318,47 +318,6 @@ impl Header {
         }
     }
 
-    /// Wakes the task, giving up one reference (`Waker::wake`).
-    fn wake_by_val(&self, ptr: NonNull<Header>) {
-        let mut s = self.state.load(Ordering::Acquire);
-        loop {
-            if s & (COMPLETE | NOTIFIED | RUNNING) != 0 {
-                // Nothing to queue (invariant 2); set NOTIFIED if running.
-                if s & (COMPLETE | NOTIFIED) == 0 {
-                    // AcqRel: as in `wake_by_ref`.
-                    match self.state.compare_exchange_weak(
-                        s,
-                        s | NOTIFIED,
-                        Ordering::AcqRel,
-                        Ordering::Acquire,
-                    ) {
-                        Ok(_) => self.shared.note_wake(),
-                        Err(a) => {
-                            s = a;
-                            continue;
-                        }
-                    }
-                }
-                // SAFETY: the waker's reference, given up.
-                unsafe { drop_ref(ptr) };
-                return;
-            }
-            // Our reference becomes the `Notified`'s. AcqRel: as above.
-            match self.state.compare_exchange_weak(
-                s,
-                s | NOTIFIED,
-                Ordering::AcqRel,
-                Ordering::Acquire,
-            ) {
-                Ok(_) => {
-                    self.shared.schedule(Notified(ptr));
-                    return;
-                }
-                Err(a) => s = a,
-            }
-        }
-    }
-
     /// Increments the reference count.
     fn ref_inc(&self) {
         // Relaxed: a new reference is made from an existing one, which
@@ -685,10 +644,15 @@ unsafe fn waker_clone(p: *const ()) -> RawWaker {
 }
 
 unsafe fn waker_wake(p: *const ()) {
-    // SAFETY: as in `waker_clone`; the waker gives its reference up.
-    let ptr = unsafe { NonNull::new_unchecked(p.cast_mut().cast::<Header>()) };
-    // SAFETY: as above.
-    unsafe { ptr.as_ref() }.wake_by_val(ptr);
+    // The waker's reference is kept until the wake-up is queued and only
+    // then given up: once queued, the task may run, finish and lose every
+    // other reference on another worker while `schedule` still runs here,
+    // and the task's `Arc<Shared>` may be what keeps the runtime alive.
+    // SAFETY: as in `waker_clone`.
+    unsafe { waker_wake_by_ref(p) };
+    // SAFETY: the waker's reference, given up; no borrow of the task is
+    // live any more.
+    unsafe { drop_ref(NonNull::new_unchecked(p.cast_mut().cast::<Header>())) };
 }
 
 unsafe fn waker_wake_by_ref(p: *const ()) {

@@ -6,7 +6,9 @@
 //! that misuse (a wait group counter going negative, a semaphore request
 //! larger than the total) panics, so [`catch_expected_panic`] wraps that hook:
 //! a panic inside it unwinds quietly to `catch_unwind`, any other panic still
-//! aborts and is reported.
+//! aborts and is reported. A panic raised on purpose on a thread the target
+//! does not run itself (a runtime's worker) goes through [`expected_panic`]
+//! instead: the hook recognizes its payload on any thread.
 
 use std::cell::Cell;
 use std::collections::BTreeMap;
@@ -27,11 +29,24 @@ fn install_hook() {
     HOOK.call_once(|| {
         let fuzzer_hook = panic::take_hook();
         panic::set_hook(Box::new(move |info| {
-            if !EXPECTING_PANIC.with(Cell::get) {
+            if !EXPECTING_PANIC.with(Cell::get) && !info.payload().is::<ExpectedPanic>() {
                 fuzzer_hook(info);
             }
         }));
     });
+}
+
+/// The payload of a panic raised by [`expected_panic`]: the id it was given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExpectedPanic(pub u64);
+
+/// Panics with [`ExpectedPanic`]`(id)` as the payload, without aborting the
+/// fuzzer, on whatever thread it runs: for a panic the code under test is to
+/// catch itself (a task's panic that its runtime turns into a join error).
+/// The payload tells the catcher which panic it got.
+pub fn expected_panic(id: u64) -> ! {
+    install_hook();
+    panic::panic_any(ExpectedPanic(id))
 }
 
 /// Runs `f`; `Err(message)` if it panicked, without aborting the fuzzer.

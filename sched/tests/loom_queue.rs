@@ -18,6 +18,21 @@ fn drain(q: &Ring, inject: &Inject<Box<usize>>, out: &mut Vec<usize>) {
     out.extend(rest.into_iter().map(|b| *b));
 }
 
+/// A thief: steals from `victim` into a ring of its own and returns
+/// everything it got.
+fn steal_all(victim: &Ring, take_next: bool) -> Vec<usize> {
+    let own = Ring::new();
+    let mut got: Vec<usize> = victim
+        .steal_into(&own, take_next)
+        .map(|b| *b)
+        .into_iter()
+        .collect();
+    let mut rest = Vec::new();
+    own.drain(&mut rest);
+    got.extend(rest.into_iter().map(|b| *b));
+    got
+}
+
 fn assert_each_once(mut got: Vec<usize>, n: usize) {
     got.sort_unstable();
     assert_eq!(got, (0..n).collect::<Vec<_>>(), "every item exactly once");
@@ -33,17 +48,7 @@ fn owner_pop_races_a_thief_stealing_half() {
         }
         let thief = {
             let victim = victim.clone();
-            thread::spawn(move || {
-                let own = Ring::new();
-                let mut got = Vec::new();
-                if let Some(t) = victim.steal_into(&own, false) {
-                    got.push(*t);
-                }
-                let mut rest = Vec::new();
-                own.drain(&mut rest);
-                got.extend(rest.into_iter().map(|b| *b));
-                got
-            })
+            thread::spawn(move || steal_all(&victim, false))
         };
         let mut got = Vec::new();
         if let Some((t, _)) = victim.pop(false) {
@@ -63,18 +68,7 @@ fn owner_push_races_a_thief_and_a_runnext_take() {
         victim.push_back(Box::new(0), &inject);
         let thief = {
             let victim = victim.clone();
-            thread::spawn(move || {
-                let own = Ring::new();
-                let mut got = Vec::new();
-                // `take_next`: the owner counts as busy.
-                if let Some(t) = victim.steal_into(&own, true) {
-                    got.push(*t);
-                }
-                let mut rest = Vec::new();
-                own.drain(&mut rest);
-                got.extend(rest.into_iter().map(|b| *b));
-                got
-            })
+            thread::spawn(move || steal_all(&victim, true))
         };
         // The owner: a wake-up into runnext, displacing nothing, then one
         // that displaces it into the ring.
@@ -97,18 +91,7 @@ fn two_thieves_race_for_one_ring() {
         let thieves: Vec<_> = (0..2)
             .map(|_| {
                 let victim = victim.clone();
-                thread::spawn(move || {
-                    let own = Ring::new();
-                    let mut got: Vec<usize> = victim
-                        .steal_into(&own, false)
-                        .map(|b| *b)
-                        .into_iter()
-                        .collect();
-                    let mut rest = Vec::new();
-                    own.drain(&mut rest);
-                    got.extend(rest.into_iter().map(|b| *b));
-                    got
-                })
+                thread::spawn(move || steal_all(&victim, false))
             })
             .collect();
         let mut got = Vec::new();
@@ -131,18 +114,7 @@ fn a_full_ring_overflows_half_into_the_global_queue_while_a_thief_steals() {
         }
         let thief = {
             let victim = victim.clone();
-            thread::spawn(move || {
-                let own = Ring::new();
-                let mut got: Vec<usize> = victim
-                    .steal_into(&own, false)
-                    .map(|b| *b)
-                    .into_iter()
-                    .collect();
-                let mut rest = Vec::new();
-                own.drain(&mut rest);
-                got.extend(rest.into_iter().map(|b| *b));
-                got
-            })
+            thread::spawn(move || steal_all(&victim, false))
         };
         // Full (unless the thief got there first): half goes to `inject`.
         victim.push_back(Box::new(LOCAL_CAP), &inject);

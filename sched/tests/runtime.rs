@@ -7,6 +7,15 @@ use std::time::{Duration, Instant};
 
 use hoare_sched::{JoinError, Policy, Runtime, TaskState, go, yield_now};
 
+/// Counts its drops.
+struct Count(Arc<AtomicUsize>);
+
+impl Drop for Count {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
 fn rt(procs: usize) -> Runtime {
     Runtime::builder().procs(procs).build()
 }
@@ -93,12 +102,6 @@ fn a_panicking_task_returns_its_payload_and_the_runtime_goes_on() {
 #[test]
 fn abort_cancels_a_waiting_task_and_drops_its_future_once() {
     let drops = Arc::new(AtomicUsize::new(0));
-    struct Count(Arc<AtomicUsize>);
-    impl Drop for Count {
-        fn drop(&mut self) {
-            self.0.fetch_add(1, Ordering::SeqCst);
-        }
-    }
     let rt = rt(2);
     let c = Count(drops.clone());
     let h = rt.spawn(async move {
@@ -342,12 +345,6 @@ fn block_on_panics_with_the_deadlock_report() {
 #[test]
 fn shutdown_drops_every_unfinished_task_exactly_once() {
     let drops = Arc::new(AtomicUsize::new(0));
-    struct Count(Arc<AtomicUsize>);
-    impl Drop for Count {
-        fn drop(&mut self) {
-            self.0.fetch_add(1, Ordering::SeqCst);
-        }
-    }
     let n = scaled(200);
     let rt = rt(2);
     let handles: Vec<_> = (0..n)
@@ -419,12 +416,6 @@ fn cancelling_a_task_that_borrows_across_an_await_drops_it_in_place() {
 #[test]
 fn dropping_the_runtime_inside_one_of_its_goroutines_shuts_it_down() {
     let drops = Arc::new(AtomicUsize::new(0));
-    struct Count(Arc<AtomicUsize>);
-    impl Drop for Count {
-        fn drop(&mut self) {
-            self.0.fetch_add(1, Ordering::SeqCst);
-        }
-    }
     let rt = Arc::new(std::sync::Mutex::new(Some(rt(2))));
     let waiting: Vec<_> = {
         let g = rt.lock().unwrap();

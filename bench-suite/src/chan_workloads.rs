@@ -43,6 +43,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::chan_adapters::{AsyncRx, AsyncTx, Rx, SELECT_WIDTH, SelectRx, SelectTx, Tx};
+use crate::sched_adapters::{Executor, Tokio};
 use crate::workload::{Scenario, Workload};
 
 /// Producers (and consumers) in crossbeam's multi-threaded shapes.
@@ -54,7 +55,7 @@ pub const ASYNC_CAP: usize = 1_000;
 /// Producers in `async_mpsc`.
 pub const ASYNC_PRODUCERS: u64 = 4;
 /// Worker threads of the async workloads' tokio runtime: one per core.
-pub const RUNTIME_WORKERS: usize = 2;
+pub const RUNTIME_WORKERS: usize = crate::sched_adapters::PROCS;
 /// Name prefix of the scenarios measured in a process pinned to one core.
 pub const PINNED_PREFIX: &str = "pinned_";
 
@@ -637,23 +638,20 @@ fn ping_pong<T: Tx, R: Rx>(ops: u64, mut new: impl FnMut() -> (T, R)) -> Duratio
 // ---------------------------------------------------------------------------
 // Async workloads
 
-/// A tokio runtime with [`RUNTIME_WORKERS`] workers.
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(RUNTIME_WORKERS)
-        .build()
-        .expect("build a multi-thread tokio runtime")
-}
-
-/// `producers` tasks share one sender; one task receives all `ops`.
-fn async_many_to_one<T: AsyncTx, R: AsyncRx>(
+/// `producers` tasks share one sender; one task receives all `ops`; on
+/// tokio here, on hoare-sched too in [`crate::sched_workloads`].
+///
+/// Both tasks are spawned from the future of `block_on`, which runs on the
+/// calling thread, not on a worker; the clock runs from the first spawn to
+/// the consumer's end. Runtime construction and shutdown are outside it.
+pub(crate) fn async_many_to_one<S: Executor, T: AsyncTx, R: AsyncRx>(
     ops: u64,
     producers: u64,
     (tx, mut rx): (T, R),
 ) -> Duration {
-    let (elapsed, sum) = runtime().block_on(async move {
+    let (elapsed, sum) = S::start().block_on(async move {
         let begun = Instant::now();
-        let consumer = tokio::spawn(async move {
+        let consumer = S::go(async move {
             let mut sum = 0;
             for _ in 0..ops {
                 sum += rx.take_async().await;
@@ -663,17 +661,17 @@ fn async_many_to_one<T: AsyncTx, R: AsyncRx>(
         let producers: Vec<_> = (0..producers)
             .map(|p| {
                 let (tx, n) = (tx.clone(), share(ops, p, producers));
-                tokio::spawn(async move {
+                S::go(async move {
                     for i in 0..n {
                         tx.put_async(i).await;
                     }
                 })
             })
             .collect();
-        let sum = consumer.await.expect("consumer task panicked");
+        let sum = consumer.await;
         let elapsed = begun.elapsed();
         for p in producers {
-            p.await.expect("producer task panicked");
+            p.await;
         }
         (elapsed, sum)
     });
@@ -683,12 +681,12 @@ fn async_many_to_one<T: AsyncTx, R: AsyncRx>(
 
 /// One producer task, one consumer task.
 fn async_spsc<T: AsyncTx, R: AsyncRx>(ops: u64, mut new: impl FnMut() -> (T, R)) -> Duration {
-    async_many_to_one(ops, 1, new())
+    async_many_to_one::<Tokio, _, _>(ops, 1, new())
 }
 
 /// [`ASYNC_PRODUCERS`] producer tasks, one consumer task.
 fn async_mpsc<T: AsyncTx, R: AsyncRx>(ops: u64, mut new: impl FnMut() -> (T, R)) -> Duration {
-    async_many_to_one(ops, ASYNC_PRODUCERS, new())
+    async_many_to_one::<Tokio, _, _>(ops, ASYNC_PRODUCERS, new())
 }
 
 #[cfg(test)]

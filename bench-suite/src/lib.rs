@@ -1,7 +1,7 @@
 //! # hoare-bench: the comparison suite
 //!
-//! Workloads that pit hoare's primitives against their peers (std,
-//! parking_lot, crossbeam, flume, kanal, tokio) in one process, and the machinery that
+//! Workloads that pit hoare's primitives and scheduler against their peers
+//! (std, parking_lot, crossbeam, flume, kanal, tokio) in one process, and the machinery that
 //! measures them and writes the report. Two front ends share it:
 //!
 //! * the `hoare-bench` binary (`cargo run --release -p hoare-bench --
@@ -38,8 +38,10 @@
 //! | [`sync_workloads`] | lock, RwMutex, WaitGroup, semaphore and once workloads |
 //! | [`chan_workloads`] | crossbeam's channel suite, ping-pong, async, pinned and oversubscribed |
 //! | [`chan_adapters`] | one blocking/select/async interface over every channel |
+//! | [`sched_workloads`] | tokio's scheduler benchmark shapes and goroutine channels on hoare-sched |
+//! | [`sched_adapters`] | one spawn/yield/block_on interface over hoare-sched and tokio |
 //! | [`pinned`] | the child process, pinned to one core, for the `pinned_*` scenarios |
-//! | [`memory`] | the counting allocator and the channels' heap footprint |
+//! | [`memory`] | the counting allocator, the channels' and idle tasks' heap footprint |
 //! | [`measure`] | calibration, interleaved sampling, order statistics |
 //! | [`targets`] | the performance targets the report checks |
 //! | [`machine`] | the machine summary (CPU, cores, rustc, date) |
@@ -54,6 +56,8 @@ pub mod memory;
 pub mod pinned;
 pub mod plot;
 pub mod report;
+pub mod sched_adapters;
+pub mod sched_workloads;
 pub mod sync_workloads;
 pub mod targets;
 pub mod workload;

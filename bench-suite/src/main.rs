@@ -10,8 +10,8 @@
 //! scenarios in a child process confined to one core (see
 //! `hoare_bench::pinned`), measure every other scenario in this process
 //! (progress bar on stderr; plain lines instead when stderr is not a
-//! terminal), measure the channels' heap footprint with the counting
-//! allocator installed below, then write `REPORT.md` and `plots/*.svg`
+//! terminal), measure the channels' and idle tasks' heap footprint with
+//! the counting allocator installed below, then write `REPORT.md` and `plots/*.svg`
 //! under the output directory and print the targets' verdicts.
 
 use std::io::IsTerminal;
@@ -29,13 +29,15 @@ use hoare_bench::workload::{Scenario, Workload};
 use hoare_bench::{pinned, plot, workload};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-/// Counts the heap bytes of the channels in the report's memory section;
-/// costs the workloads one thread-local read per allocation.
+/// Counts the heap bytes of the channels and idle tasks in the report's
+/// memory tables; costs the workloads one thread-local read and one
+/// relaxed load per allocation.
 #[global_allocator]
 static ALLOC: CountingAlloc = CountingAlloc;
 
 const USAGE: &str = "\
 hoare-bench: compare hoare with std, parking_lot, crossbeam, flume, kanal and tokio
+(group sched: hoare-sched against tokio's multi-thread runtime)
 
 USAGE: cargo run --release -p hoare-bench -- [OPTIONS]
 
@@ -259,6 +261,13 @@ fn run(
     } else {
         None
     };
+    // Idle tasks likewise, when the scheduler is part of the run; counted
+    // on every thread, so nothing else may run meanwhile.
+    let idle_tasks = if workloads.iter().any(|w| w.scenario.group == "sched") {
+        memory::idle_tasks()
+    } else {
+        None
+    };
 
     let plots = options.out.join("plots");
     std::fs::create_dir_all(&plots)?;
@@ -276,6 +285,7 @@ fn run(
         machine: &machine,
         results: &results,
         footprints: footprints.as_deref(),
+        idle_tasks: idle_tasks.as_deref(),
         notes: &notes,
         wall_time: started.elapsed(),
     });
@@ -295,6 +305,16 @@ fn run(
         match t.judge(&all) {
             Verdict::Met(r) => println!("MET     {label:<50} {r:.2} (≤ {:.1})", t.max_ratio),
             Verdict::Missed(r) => println!("MISSED  {label:<50} {r:.2} (≤ {:.1})", t.max_ratio),
+            Verdict::NotMeasured => unmeasured += 1,
+        }
+    }
+    for t in targets::memory() {
+        let label = t.label;
+        match t.judge(idle_tasks.as_deref()) {
+            Verdict::Met(b) => println!("MET     {label:<50} {b:.1} B (≤ {:.0} B)", t.max_bytes),
+            Verdict::Missed(b) => {
+                println!("MISSED  {label:<50} {b:.1} B (≤ {:.0} B)", t.max_bytes)
+            }
             Verdict::NotMeasured => unmeasured += 1,
         }
     }

@@ -40,6 +40,11 @@ pub struct Budget {
 /// figure ANCHORS.md was measured with) rather than filling a time slot.
 /// Slow entries (rendezvous through a futex, ~30 µs a message) still stop
 /// at the sample time.
+///
+/// The scheduler group has its own too: its operations are whole rounds
+/// of tokio's benchmark shapes (0.1 to 30 ms each) and it has three
+/// implementations per scenario, so fewer, shorter samples than the base
+/// budget keep the quick run short; a sample still holds several rounds.
 #[derive(Clone, Debug)]
 pub struct Config {
     /// Name of the mode, printed in the report (`quick`, `full`, `smoke`).
@@ -48,6 +53,8 @@ pub struct Config {
     pub base: Budget,
     /// The budget of group `chan`.
     pub chan: Budget,
+    /// The budget of group `sched`.
+    pub sched: Budget,
 }
 
 /// Messages per channel sample at most: ANCHORS.md's count.
@@ -68,6 +75,11 @@ impl Config {
                 sample_time: Duration::from_millis(2),
                 max_ops: CHAN_MESSAGES,
             },
+            sched: Budget {
+                samples: 3,
+                sample_time: Duration::from_millis(2),
+                max_ops: MAX_OPS,
+            },
         }
     }
 
@@ -84,6 +96,11 @@ impl Config {
                 samples: 5,
                 sample_time: Duration::from_millis(40),
                 max_ops: CHAN_MESSAGES,
+            },
+            sched: Budget {
+                samples: 7,
+                sample_time: Duration::from_millis(60),
+                max_ops: MAX_OPS,
             },
         }
     }
@@ -103,6 +120,11 @@ impl Config {
                 sample_time: Duration::from_millis(250),
                 max_ops: CHAN_MESSAGES,
             },
+            sched: Budget {
+                samples: 15,
+                sample_time: Duration::from_millis(200),
+                max_ops: MAX_OPS,
+            },
         }
     }
 
@@ -110,6 +132,7 @@ impl Config {
     pub fn budget(&self, scenario: &Scenario) -> &Budget {
         match scenario.group {
             "chan" => &self.chan,
+            "sched" => &self.sched,
             _ => &self.base,
         }
     }

@@ -1,30 +1,49 @@
-//! Heap footprint of the channels: a counting allocator and the table the
-//! report prints.
+//! Heap footprint of the channels and of idle tasks: a counting allocator
+//! and the tables the report prints.
 //!
 //! [`CountingAlloc`] forwards every call to the system allocator and, on a
 //! thread that is inside [`live_bytes`], adds the size of each allocation
 //! and subtracts the size of each free. The `hoare-bench` binary installs
 //! it as its `#[global_allocator]`; elsewhere (criterion benches, tests)
-//! nothing is counted and [`footprints`] returns `None`.
+//! nothing is counted and [`footprints`] and [`idle_tasks`] return `None`.
 //!
 //! Counting is per thread, in a thread-local `Cell`, so the timed
 //! workloads pay one thread-local read per allocation and no shared
-//! atomic, and allocator traffic on other threads cannot leak into a
+//! atomic write, and allocator traffic on other threads cannot leak into a
 //! footprint. Every channel here is built and filled on the measuring
 //! thread itself.
 //!
+//! An idle task is not: a runtime's workers poll it and register its
+//! waker, and may allocate doing so. [`live_bytes_everywhere`] therefore
+//! counts every thread of the process, in one shared atomic, while it
+//! runs; outside it the workloads pay one more relaxed load of a static
+//! flag per allocation (no write).
+//!
 //! A footprint is net bytes: allocated minus freed while building the
-//! channel (or while filling it), so a buffer that grows by reallocation
-//! counts once, at its final size.
+//! channel (or while filling it, or while spawning the idle tasks), so a
+//! buffer that grows by reallocation counts once, at its final size.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
-use std::sync::mpsc;
+use std::future::Future;
+use std::pin::pin;
+use std::sync::atomic::{AtomicBool, AtomicIsize, AtomicUsize, Ordering};
+use std::sync::{Arc, mpsc};
+use std::time::{Duration, Instant};
+
+use crate::sched_adapters::{Executor, Hoare, HoareFifo, Tokio};
 
 /// Messages queued to measure the per-message cost of unbounded channels.
 pub const QUEUED: u64 = 100_000;
 /// The large bounded capacity of the footprint table.
 pub const LARGE_CAP: usize = 1_000;
+/// Idle tasks spawned to measure the bytes of one.
+pub const IDLE_TASKS: usize = 100_000;
+
+/// Whether [`live_bytes_everywhere`] runs: every thread counts.
+static EVERYWHERE: AtomicBool = AtomicBool::new(false);
+/// Net bytes all threads allocated while [`EVERYWHERE`] was set.
+static EVERYWHERE_NET: AtomicIsize = AtomicIsize::new(0);
 
 thread_local! {
     /// Whether this thread is inside [`live_bytes`]. `const` and without a
@@ -35,11 +54,16 @@ thread_local! {
     static NET: Cell<isize> = const { Cell::new(0) };
 }
 
-/// Adds `delta` to this thread's net count if it is counting.
+/// Adds `delta` to this thread's net count if it is counting, else to the
+/// process-wide count if [`live_bytes_everywhere`] runs.
 #[inline]
 fn count(delta: isize) {
     if COUNTING.with(Cell::get) {
         NET.with(|n| n.set(n.get() + delta));
+    } else if EVERYWHERE.load(Ordering::Relaxed) {
+        // Relaxed: a sum; `live_bytes_everywhere` reads it once the
+        // threads it counts have signalled that they are done.
+        EVERYWHERE_NET.fetch_add(delta, Ordering::Relaxed);
     }
 }
 
@@ -118,6 +142,23 @@ pub fn live_bytes<R>(f: impl FnOnce() -> R) -> (isize, R) {
     let result = f();
     COUNTING.with(|c| c.set(false));
     (NET.with(Cell::get), result)
+}
+
+/// Runs `f` and returns its result with the net bytes every thread of the
+/// process allocated during it (0 if the counting allocator is not
+/// installed).
+///
+/// Not reentrant, and not to be run alongside itself on another thread;
+/// allocations of threads that are not part of the measurement count too,
+/// so run it while nothing else works.
+pub fn live_bytes_everywhere<R>(f: impl FnOnce() -> R) -> (isize, R) {
+    // SeqCst: the flag and the sum are ordered with the other threads'
+    // hand-offs (spawns, the counter `f` waits on) on both sides.
+    EVERYWHERE_NET.store(0, Ordering::SeqCst);
+    EVERYWHERE.store(true, Ordering::SeqCst);
+    let result = f();
+    EVERYWHERE.store(false, Ordering::SeqCst);
+    (EVERYWHERE_NET.load(Ordering::SeqCst), result)
 }
 
 /// Whether [`CountingAlloc`] is this process's global allocator.
@@ -247,6 +288,132 @@ pub fn footprints() -> Option<Vec<Footprint>> {
     ])
 }
 
+/// The heap bytes of one idle task on one runtime.
+#[derive(Clone, Debug, PartialEq)]
+pub struct IdleFootprint {
+    /// The runtime (`hoare`, `hoare-fifo`, `tokio`).
+    pub implementation: &'static str,
+    /// Net bytes per task with [`IDLE_TASKS`] tasks spawned and waiting,
+    /// everything included: the task's allocation with its future, the
+    /// runtime's bookkeeping, the waker registration in the channel.
+    pub bytes_per_task: f64,
+    /// `size_of_val` of the future each task runs, which the task's
+    /// allocation holds.
+    pub future_size: usize,
+}
+
+impl IdleFootprint {
+    /// [`IdleFootprint::bytes_per_task`] less the future's own size: what
+    /// the runtime (and the channel's wait) adds to the future.
+    pub fn excluding_future(&self) -> f64 {
+        self.bytes_per_task - self.future_size as f64
+    }
+}
+
+/// Longest wait for every idle task's first poll (a stuck runtime fails
+/// the measurement instead of hanging the run).
+const PARK_DEADLINE: Duration = Duration::from_secs(60);
+
+/// Wraps `wait` in a future that counts itself in `parked` once its first
+/// poll returns pending (its waker is then registered).
+async fn parking<W: Future>(wait: W, parked: Arc<AtomicUsize>) {
+    let mut wait = pin!(wait);
+    let mut parked = Some(parked);
+    std::future::poll_fn(|cx| {
+        let poll = wait.as_mut().poll(cx);
+        if poll.is_pending() {
+            if let Some(parked) = parked.take() {
+                // Release: the registration, and what it allocated, happen
+                // before the measuring thread reads the sum.
+                parked.fetch_add(1, Ordering::Release);
+            }
+        }
+        poll.map(drop)
+    })
+    .await;
+}
+
+/// Spawns [`IDLE_TASKS`] tasks on a fresh `S`, each waiting on its own
+/// channel from `channel` through `wait`, and counts the net bytes of the
+/// process from the first spawn until every task waits. Then drops the
+/// senders, which ends every wait, and joins the tasks.
+///
+/// The channels are built before counting starts: their empty size is in
+/// the channel table. What a wait registers in its channel is counted.
+fn idle<S, T, R, W>(
+    implementation: &'static str,
+    channel: impl Fn() -> (T, R),
+    wait: impl Fn(R) -> W,
+) -> IdleFootprint
+where
+    S: Executor,
+    W: Future + Send + 'static,
+{
+    let rt = S::start();
+    let parked = Arc::new(AtomicUsize::new(0));
+    let (senders, receivers): (Vec<T>, Vec<R>) = (0..IDLE_TASKS).map(|_| channel()).unzip();
+    let mut futures: Vec<_> = receivers
+        .into_iter()
+        .map(|rx| parking(wait(rx), parked.clone()))
+        .collect();
+    let future_size = std::mem::size_of_val(&futures[0]);
+    let mut handles = Vec::with_capacity(IDLE_TASKS);
+    let (bytes, ()) = live_bytes_everywhere(|| {
+        // `drain` and the reserved `handles` keep both vectors'
+        // buffers out of the count.
+        for f in futures.drain(..) {
+            handles.push(rt.spawn(f));
+        }
+        let deadline = Instant::now() + PARK_DEADLINE;
+        while parked.load(Ordering::Acquire) < IDLE_TASKS {
+            assert!(
+                Instant::now() < deadline,
+                "{implementation}: {} of {IDLE_TASKS} idle tasks were polled within {PARK_DEADLINE:?}",
+                parked.load(Ordering::Acquire),
+            );
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        // Let the workers finish their last poll and go idle.
+        std::thread::sleep(Duration::from_millis(10));
+    });
+    drop(senders);
+    rt.block_on(async {
+        for handle in handles.drain(..) {
+            handle.await;
+        }
+    });
+    IdleFootprint {
+        implementation,
+        bytes_per_task: bytes as f64 / IDLE_TASKS as f64,
+        future_size,
+    }
+}
+
+/// The bytes of an idle task on every runtime of the scheduler group, or
+/// `None` if the counting allocator is not installed. hoare-sched's tasks
+/// wait on a `hoare_chan::bounded::<()>(0)` receive each, tokio's on a
+/// `tokio::sync::oneshot` receive each.
+pub fn idle_tasks() -> Option<Vec<IdleFootprint>> {
+    if !installed() {
+        return None;
+    }
+    let hoare_wait = |rx: hoare_chan::Receiver<()>| async move {
+        // Disconnected at the end: the senders are dropped, not used.
+        let _ = rx.recv_async().await;
+    };
+    Some(vec![
+        idle::<Hoare, _, _, _>("hoare", || hoare_chan::bounded::<()>(0), hoare_wait),
+        idle::<Tokio, _, _, _>(
+            "tokio",
+            tokio::sync::oneshot::channel::<()>,
+            |rx| async move {
+                let _ = rx.await;
+            },
+        ),
+        idle::<HoareFifo, _, _, _>("hoare-fifo", || hoare_chan::bounded::<()>(0), hoare_wait),
+    ])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -256,5 +423,7 @@ mod tests {
         // The test harness runs on the system allocator.
         assert!(!installed());
         assert_eq!(footprints(), None);
+        assert_eq!(idle_tasks(), None);
+        assert_eq!(live_bytes_everywhere(|| vec![0u8; 100]).0, 0);
     }
 }

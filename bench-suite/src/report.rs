@@ -2,8 +2,9 @@
 //!
 //! Layout: a header naming the command and the mode, notes on anything
 //! left out, the machine summary, a short guide to the columns, then one
-//! section per group with one table per scenario, the channels' heap
-//! footprint, and last the targets with their verdicts. Every ratio in it
+//! section per group with one table per scenario (the `sched` section
+//! ends with the bytes of an idle task), the channels' heap footprint, and
+//! last the targets with their verdicts. Every ratio in it
 //! is computed from the run's own medians: a table's ratios are to the
 //! fastest implementation in that table, a target's to its peer.
 
@@ -12,7 +13,7 @@ use std::time::Duration;
 
 use crate::machine::Machine;
 use crate::measure::{Budget, Config, Measurement};
-use crate::memory::{self, Footprint};
+use crate::memory::{self, Footprint, IdleFootprint};
 use crate::plot;
 use crate::targets::{self, Verdict};
 use crate::workload::{self, Scenario};
@@ -30,6 +31,8 @@ pub struct Run<'a> {
     pub results: &'a [(&'static Scenario, Vec<Measurement>)],
     /// The channels' heap footprint, if it was measured.
     pub footprints: Option<&'a [Footprint]>,
+    /// The bytes of an idle task per runtime, if they were measured.
+    pub idle_tasks: Option<&'a [IdleFootprint]>,
     /// What the run could not do, one sentence each (a missing tool).
     pub notes: &'a [String],
     /// Wall time of the whole run.
@@ -99,6 +102,7 @@ pub fn render(run: &Run<'_>) -> String {
     let mut group = "";
     for (scenario, measurements) in run.results {
         if scenario.group != group {
+            end_group(&mut out, group, run);
             group = scenario.group;
             let _ = writeln!(out, "## Group `{group}`\n");
             if let Some(intro) = workload::group_intro(group) {
@@ -107,11 +111,19 @@ pub fn render(run: &Run<'_>) -> String {
         }
         table(&mut out, scenario, measurements);
     }
+    end_group(&mut out, group, run);
     if let Some(f) = run.footprints {
         footprints(&mut out, f);
     }
-    targets(&mut out, run.results);
+    targets(&mut out, run);
     out
+}
+
+/// What follows the last table of `group`'s section.
+fn end_group(out: &mut String, group: &str, run: &Run<'_>) {
+    if let ("sched", Some(idle)) = (group, run.idle_tasks) {
+        idle_tasks(out, idle);
+    }
 }
 
 /// "12 samples per implementation, about 150 ms each".
@@ -132,14 +144,15 @@ fn header(out: &mut String, run: &Run<'_>) {
     let _ = writeln!(out, "# hoare benchmark report\n");
     let _ = writeln!(
         out,
-        "Written by `{}` (mode **{}**: {}; group `chan`: {}; samples of one scenario \
-         interleaved; whole run {:.0} s). Regenerate it with \
+        "Written by `{}` (mode **{}**: {}; group `chan`: {}; group `sched`: {}; samples \
+         of one scenario interleaved; whole run {:.0} s). Regenerate it with \
          `cargo run --release -p hoare-bench -- --quick`, or without `--quick` for the \
          longer full run.\n",
         run.command,
         c.mode,
         describe(&c.base),
         describe(&c.chan),
+        describe(&c.sched),
         run.wall_time.as_secs_f64(),
     );
 }
@@ -270,8 +283,42 @@ fn footprints(out: &mut String, rows: &[Footprint]) {
     out.push('\n');
 }
 
-fn targets(out: &mut String, results: &[(&'static Scenario, Vec<Measurement>)]) {
-    let all: Vec<Measurement> = results
+fn idle_tasks(out: &mut String, rows: &[IdleFootprint]) {
+    let _ = writeln!(out, "### Bytes per idle task\n");
+    let _ = writeln!(
+        out,
+        "Heap bytes, counted by the `hoare-bench` binary's global allocator on every thread \
+         of the process: allocated minus freed from the first of {} spawns (from outside the \
+         runtime, on a fresh 2-worker runtime) until every task has been polled once and \
+         waits, divided by {}. Each task waits on its own channel, built before counting \
+         starts: a `hoare_chan::bounded::<()>(0)` receive on hoare-sched, a \
+         `tokio::sync::oneshot` receive on tokio; what the wait registers in the channel \
+         is counted. \"Excluding the future\" subtracts `size_of_val` of the future each \
+         task runs, which its allocation holds: what the runtime adds to it.\n",
+        thousands(memory::IDLE_TASKS as u64),
+        thousands(memory::IDLE_TASKS as u64),
+    );
+    let _ = writeln!(
+        out,
+        "| implementation | per idle task | future | excluding the future |\n\
+         |---|---:|---:|---:|"
+    );
+    for f in rows {
+        let _ = writeln!(
+            out,
+            "| {} | {:.1} B | {} B | {:.1} B |",
+            f.implementation,
+            f.bytes_per_task,
+            f.future_size,
+            f.excluding_future(),
+        );
+    }
+    out.push('\n');
+}
+
+fn targets(out: &mut String, run: &Run<'_>) {
+    let all: Vec<Measurement> = run
+        .results
         .iter()
         .flat_map(|(_, m)| m.iter().cloned())
         .collect();
@@ -283,7 +330,8 @@ fn targets(out: &mut String, results: &[(&'static Scenario, Vec<Measurement>)]) 
          a geometric mean: of the per-scenario ratios over the listed scenarios); a target \
          is met when the ratio is at or below its limit. \"IQRs overlap\" marks a \
          comparison whose two interquartile ranges overlap: hoare and the peer are within \
-         this run's noise of each other.\n"
+         this run's noise of each other. Variants of hoare (`hoare-fifo`) are never the \
+         peer. The memory targets, last, hold a number of bytes to an absolute limit.\n"
     );
     let _ = writeln!(
         out,
@@ -308,6 +356,18 @@ fn targets(out: &mut String, results: &[(&'static Scenario, Vec<Measurement>)]) 
             t.scope(),
             t.peer_name(&all).unwrap_or("–"),
             t.max_ratio,
+        );
+    }
+    for t in targets::memory() {
+        let (bytes, verdict) = match t.judge(run.idle_tasks) {
+            Verdict::Met(b) => (format!("{b:.1} B"), "MET"),
+            Verdict::Missed(b) => (format!("{b:.1} B"), "**MISSED**"),
+            Verdict::NotMeasured => ("–".to_owned(), "not measured"),
+        };
+        let _ = writeln!(
+            out,
+            "| {} | `sched` idle tasks | (absolute) | {bytes} | ≤ {:.0} B | {verdict} | – |",
+            t.label, t.max_bytes,
         );
     }
     out.push('\n');

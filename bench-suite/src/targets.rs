@@ -12,9 +12,18 @@
 //! A target is met when its ratio is at most `max_ratio`. The verdict is
 //! always computed from the measurements; a target whose scenarios were
 //! not measured (filtered out) reports "not measured" instead.
+//!
+//! A peer is an implementation that is not hoare's: variants of hoare
+//! itself (`hoare-fifo`, hoare-sched on a global FIFO) are baselines in
+//! their tables and never the peer a target holds hoare against.
+//!
+//! Heap footprints have absolute limits instead ([`MemoryTarget`]): bytes
+//! per idle task.
 
 use crate::chan_workloads as chan;
 use crate::measure::Measurement;
+use crate::memory::IdleFootprint;
+use crate::sched_workloads as sched;
 use crate::sync_workloads as sync;
 use crate::workload::{self, Scenario};
 
@@ -28,7 +37,8 @@ pub enum Against {
         /// The peer's implementation name.
         peer: &'static str,
     },
-    /// The fastest implementation other than hoare in one scenario.
+    /// The fastest implementation other than hoare (and its variants) in
+    /// one scenario.
     BestPeer {
         /// The scenario.
         scenario: &'static Scenario,
@@ -79,7 +89,9 @@ fn find<'a>(
     })
 }
 
-/// The fastest measurement in `scenario` that is not `subject`'s.
+/// The fastest measurement in `scenario` that is neither `subject`'s nor
+/// any other of hoare's ([`crate::Workload::is_hoare`]: a baseline such as
+/// `hoare-fifo` is not a peer).
 fn best_peer<'a>(
     run: &'a [Measurement],
     scenario: &Scenario,
@@ -87,7 +99,9 @@ fn best_peer<'a>(
 ) -> Option<&'a Measurement> {
     run.iter()
         .filter(|m| {
-            std::ptr::eq(m.workload.scenario, scenario) && m.workload.implementation != subject
+            std::ptr::eq(m.workload.scenario, scenario)
+                && m.workload.implementation != subject
+                && !m.workload.is_hoare()
         })
         .min_by(|a, b| a.stats.median.total_cmp(&b.stats.median))
 }
@@ -179,11 +193,13 @@ fn against_peer(label: &str, scenario: &'static Scenario, peer: &'static str, ma
     }
 }
 
-/// Every target of the project, in report order: hoare-sync's (issue:
-/// bench-suite sync workloads), then hoare-chan's (issue: channel
+/// Every time target of the project, in report order: hoare-sync's
+/// (issue: bench-suite sync workloads), then hoare-chan's (issue: channel
 /// workloads): every channel scenario at most as slow as its fastest peer,
 /// and over crossbeam's thread workloads a geometric mean at most 0.8 of
-/// crossbeam-channel.
+/// crossbeam-channel; then hoare-sched's: every scheduler scenario that
+/// has a peer at most as slow as the fastest (in-process: tokio; the Go
+/// baseline joins later). The memory targets are [`memory`]'s.
 pub fn all() -> Vec<Target> {
     let mut targets = vec![
         against_peer(
@@ -236,7 +252,62 @@ pub fn all() -> Vec<Target> {
             max_ratio: 1.0,
         });
     }
+    let sched_workloads = sched::workloads();
+    for (scenario, entries) in workload::by_scenario(&sched_workloads) {
+        // `async_spsc_bounded0` has no peer (tokio has no capacity 0).
+        if entries.iter().all(|w| w.is_hoare()) {
+            continue;
+        }
+        targets.push(Target {
+            label: format!("{} vs the fastest peer", scenario.title),
+            subject: "hoare",
+            against: Against::BestPeer { scenario },
+            max_ratio: 1.0,
+        });
+    }
     targets
+}
+
+/// An absolute limit on a heap footprint: the bytes of one idle task,
+/// less its future's own size.
+#[derive(Debug)]
+pub struct MemoryTarget {
+    /// What the report calls it.
+    pub label: &'static str,
+    /// The implementation under test (hoare's entry).
+    pub subject: &'static str,
+    /// Largest acceptable bytes per idle task, excluding the future.
+    pub max_bytes: f64,
+}
+
+impl MemoryTarget {
+    /// The subject's bytes per idle task excluding the future, if measured.
+    pub fn bytes(&self, idle: Option<&[IdleFootprint]>) -> Option<f64> {
+        idle?
+            .iter()
+            .find(|f| f.implementation == self.subject)
+            .map(IdleFootprint::excluding_future)
+    }
+
+    /// Judges this target against a run's idle-task footprints; the
+    /// verdict carries the bytes.
+    pub fn judge(&self, idle: Option<&[IdleFootprint]>) -> Verdict {
+        match self.bytes(idle) {
+            Some(b) if b <= self.max_bytes => Verdict::Met(b),
+            Some(b) => Verdict::Missed(b),
+            None => Verdict::NotMeasured,
+        }
+    }
+}
+
+/// Every memory target, in report order (issue: scheduler workloads): an
+/// idle hoare-sched task costs at most 128 bytes beyond its future.
+pub fn memory() -> Vec<MemoryTarget> {
+    vec![MemoryTarget {
+        label: "Bytes per idle task, excluding the future",
+        subject: "hoare",
+        max_bytes: 128.0,
+    }]
 }
 
 #[cfg(test)]
@@ -274,6 +345,50 @@ mod tests {
         };
         assert_eq!(t.peer_name(&run), Some("kanal"));
         assert_eq!(t.judge(&run), Verdict::Missed(1.5));
+    }
+
+    #[test]
+    fn a_hoare_variant_is_never_the_peer() {
+        let s = &sched::YIELD_MANY;
+        let run = [
+            measured(s, "hoare", 90.0),
+            measured(s, "tokio", 100.0),
+            measured(s, "hoare-fifo", 50.0),
+        ];
+        let t = Target {
+            label: String::new(),
+            subject: "hoare",
+            against: Against::BestPeer { scenario: s },
+            max_ratio: 1.0,
+        };
+        assert_eq!(t.peer_name(&run), Some("tokio"));
+        assert_eq!(t.judge(&run), Verdict::Met(0.9));
+        assert_eq!(
+            t.judge(&[measured(s, "hoare", 90.0), measured(s, "hoare-fifo", 50.0)]),
+            Verdict::NotMeasured
+        );
+    }
+
+    #[test]
+    fn every_sched_scenario_with_a_peer_has_a_target() {
+        let targets = all();
+        let scoped: Vec<String> = targets.iter().map(Target::scope).collect();
+        for s in sched::workloads().iter().map(|w| w.scenario) {
+            let has_target = scoped.contains(&format!("`{}`", s.id()));
+            assert_eq!(has_target, s.name != "async_spsc_bounded0", "{}", s.id());
+        }
+    }
+
+    #[test]
+    fn memory_targets_exclude_the_future() {
+        let idle = [IdleFootprint {
+            implementation: "hoare",
+            bytes_per_task: 200.0,
+            future_size: 80,
+        }];
+        let t = &memory()[0];
+        assert_eq!(t.judge(Some(&idle)), Verdict::Met(120.0));
+        assert_eq!(t.judge(None), Verdict::NotMeasured);
     }
 
     #[test]

@@ -17,7 +17,7 @@ use std::time::Duration;
 /// implementations perform.
 #[derive(Debug)]
 pub struct Scenario {
-    /// The area: `sync`, `chan`; `sched` later.
+    /// The area: `sync`, `chan`, `sched`.
     pub group: &'static str,
     /// Short identifier, unique within the group (`mutex_uncontended`);
     /// also the file name of the plot.
@@ -42,14 +42,17 @@ impl Scenario {
 pub struct Workload {
     /// The shared description of what is measured.
     pub scenario: &'static Scenario,
-    /// The peer under test: `hoare`, `std`, `parking_lot`, `tokio`, ...
+    /// The peer under test: `hoare`, `std`, `parking_lot`, `tokio`, ...;
+    /// a name that starts with `hoare` (`hoare-fifo`) is a variant of
+    /// hoare itself, never a peer.
     pub implementation: &'static str,
     /// Performs `ops` operations and returns the time they took.
     pub run: fn(ops: u64) -> Duration,
 }
 
 impl Workload {
-    /// Whether this entry measures hoare itself rather than a peer.
+    /// Whether this entry measures hoare itself (or a variant of it, such
+    /// as `hoare-fifo`) rather than a peer.
     pub fn is_hoare(&self) -> bool {
         self.implementation.starts_with("hoare")
     }
@@ -60,6 +63,7 @@ pub fn all() -> Vec<Workload> {
     let mut all = Vec::new();
     all.extend(crate::sync_workloads::workloads());
     all.extend(crate::chan_workloads::workloads());
+    all.extend(crate::sched_workloads::workloads());
     all
 }
 
@@ -67,6 +71,7 @@ pub fn all() -> Vec<Workload> {
 pub fn group_intro(group: &str) -> Option<&'static str> {
     match group {
         "chan" => Some(crate::chan_workloads::INTRO),
+        "sched" => Some(crate::sched_workloads::INTRO),
         _ => None,
     }
 }

@@ -1,0 +1,203 @@
+//! One small interface over the async runtimes the scheduler workloads run
+//! on: hoare-sched (work stealing, and its global-FIFO baseline) and
+//! tokio's multi-thread runtime.
+//!
+//! The workloads in [`crate::sched_workloads`] (and the async channel
+//! workloads of [`crate::chan_workloads`]) are written once, generic over
+//! [`Executor`], and instantiated per runtime, as the channel workloads are
+//! over [`crate::chan_adapters`]. Every method is a direct call to the
+//! runtime's own operation; a join handle is wrapped in an `async` block
+//! that unwraps its result, which costs both runtimes the same.
+//!
+//! | implementation | type | runtime |
+//! |---|---|---|
+//! | `hoare` | [`Hoare`] | `hoare_sched::Runtime`, [`PROCS`] Ps, `Policy::WorkStealing` |
+//! | `hoare-fifo` | [`HoareFifo`] | the same with `Policy::GlobalFifo`: a baseline, not a peer |
+//! | `tokio` | [`Tokio`] | `tokio::runtime::Runtime`, multi-thread, [`PROCS`] workers |
+
+use std::future::Future;
+
+/// Ps of hoare-sched and worker threads of tokio: one per core of the
+/// 2-core machines this suite runs on.
+pub const PROCS: usize = 2;
+
+/// Why awaiting a join handle cannot fail: no workload task panics or is
+/// aborted, and the runtime outlives every handle.
+const JOINED: &str = "a workload task panicked or was cancelled";
+
+/// An async runtime as the scheduler workloads use it.
+///
+/// `go` spawns from inside the runtime (a task, or the future of
+/// [`Executor::block_on`]); [`Executor::spawn`] from any thread. The
+/// futures both return resolve to the task's output; dropping them
+/// detaches the task, which keeps running.
+pub trait Executor: Sized + 'static {
+    /// The sender of the oneshot-like channel `ping_pong` uses.
+    type OnceTx: Send + 'static;
+    /// The receiver of that channel.
+    type OnceRx: Send + 'static;
+
+    /// Starts a runtime with [`PROCS`] workers.
+    fn start() -> Self;
+
+    /// Runs `future` to completion on the calling thread, inside the
+    /// runtime (so [`Executor::go`] works in it).
+    fn block_on<F: Future>(&self, future: F) -> F::Output;
+
+    /// Spawns `future` from outside the runtime's workers.
+    fn spawn<F>(&self, future: F) -> impl Future<Output = F::Output> + Send + 'static
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static;
+
+    /// Spawns `future` from inside the runtime (Go's `go` statement).
+    fn go<F>(future: F) -> impl Future<Output = F::Output> + Send + 'static
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static;
+
+    /// Lets the other tasks run before the calling one goes on.
+    fn yield_now() -> impl Future<Output = ()> + Send;
+
+    /// A channel that carries one message.
+    fn once_channel() -> (Self::OnceTx, Self::OnceRx);
+
+    /// Sends the one message.
+    fn send_once(tx: Self::OnceTx) -> impl Future<Output = ()> + Send;
+
+    /// Waits for the one message.
+    fn recv_once(rx: Self::OnceRx) -> impl Future<Output = ()> + Send;
+}
+
+/// hoare-sched with [`PROCS`] Ps: work stealing (`FIFO = false`, the
+/// default policy) or one global FIFO (`FIFO = true`).
+#[derive(Debug)]
+pub struct HoareSched<const FIFO: bool>(hoare_sched::Runtime);
+
+/// hoare-sched with its default policy, work stealing: the `hoare` entry.
+pub type Hoare = HoareSched<false>;
+
+/// hoare-sched with `Policy::GlobalFifo`: the `hoare-fifo` baseline.
+pub type HoareFifo = HoareSched<true>;
+
+// hoare's oneshot-like channel is a `hoare_chan::bounded(1)`: hoare-chan
+// has no oneshot, and at capacity 1 the one send never waits, as a
+// oneshot's does not (capacity 0 would make it a rendezvous).
+impl<const FIFO: bool> Executor for HoareSched<FIFO> {
+    type OnceTx = hoare_chan::Sender<()>;
+    type OnceRx = hoare_chan::Receiver<()>;
+
+    fn start() -> Self {
+        let policy = if FIFO {
+            hoare_sched::Policy::GlobalFifo
+        } else {
+            hoare_sched::Policy::WorkStealing
+        };
+        HoareSched(
+            hoare_sched::Runtime::builder()
+                .procs(PROCS)
+                .policy(policy)
+                .build(),
+        )
+    }
+
+    fn block_on<F: Future>(&self, future: F) -> F::Output {
+        self.0.block_on(future)
+    }
+
+    fn spawn<F>(&self, future: F) -> impl Future<Output = F::Output> + Send + 'static
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let handle = self.0.spawn(future);
+        async move { handle.await.expect(JOINED) }
+    }
+
+    fn go<F>(future: F) -> impl Future<Output = F::Output> + Send + 'static
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let handle = hoare_sched::go(future);
+        async move { handle.await.expect(JOINED) }
+    }
+
+    fn yield_now() -> impl Future<Output = ()> + Send {
+        hoare_sched::yield_now()
+    }
+
+    fn once_channel() -> (Self::OnceTx, Self::OnceRx) {
+        hoare_chan::bounded(1)
+    }
+
+    async fn send_once(tx: Self::OnceTx) {
+        tx.send_async(())
+            .await
+            .expect("the receiver waits for the message");
+    }
+
+    async fn recv_once(rx: Self::OnceRx) {
+        rx.recv_async()
+            .await
+            .expect("the sender sends before it is dropped");
+    }
+}
+
+/// tokio's multi-thread runtime with [`PROCS`] worker threads.
+#[derive(Debug)]
+pub struct Tokio(tokio::runtime::Runtime);
+
+// tokio's oneshot-like channel is `tokio::sync::oneshot`, as in tokio's
+// own `rt_multi_threaded` benchmark: its fastest one-message channel.
+impl Executor for Tokio {
+    type OnceTx = tokio::sync::oneshot::Sender<()>;
+    type OnceRx = tokio::sync::oneshot::Receiver<()>;
+
+    fn start() -> Self {
+        Tokio(
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(PROCS)
+                .build()
+                .expect("build a multi-thread tokio runtime"),
+        )
+    }
+
+    fn block_on<F: Future>(&self, future: F) -> F::Output {
+        self.0.block_on(future)
+    }
+
+    fn spawn<F>(&self, future: F) -> impl Future<Output = F::Output> + Send + 'static
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let handle = self.0.spawn(future);
+        async move { handle.await.expect(JOINED) }
+    }
+
+    fn go<F>(future: F) -> impl Future<Output = F::Output> + Send + 'static
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let handle = tokio::spawn(future);
+        async move { handle.await.expect(JOINED) }
+    }
+
+    fn yield_now() -> impl Future<Output = ()> + Send {
+        tokio::task::yield_now()
+    }
+
+    fn once_channel() -> (Self::OnceTx, Self::OnceRx) {
+        tokio::sync::oneshot::channel()
+    }
+
+    async fn send_once(tx: Self::OnceTx) {
+        tx.send(()).expect("the receiver waits for the message");
+    }
+
+    async fn recv_once(rx: Self::OnceRx) {
+        rx.await.expect("the sender sends before it is dropped");
+    }
+}

@@ -19,6 +19,13 @@
 //! runs; outside it the workloads pay one more relaxed load of a static
 //! flag per allocation (no write).
 //!
+//! Idle tasks are measured twice per runtime ([`IdleWait`]): awaiting a
+//! future that never completes and registers nothing ([`Parked`]), which
+//! leaves the scheduler's own overhead and is what the memory target of
+//! [`crate::targets::memory`] holds; and blocked on a receive from their
+//! own channel, which adds the channel's waiter state (informational,
+//! comparable to a Go goroutine blocked on a channel receive).
+//!
 //! A footprint is net bytes: allocated minus freed while building the
 //! channel (or while filling it, or while spawning the idle tasks), so a
 //! buffer that grows by reallocation counts once, at its final size.
@@ -26,9 +33,10 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::future::Future;
-use std::pin::pin;
+use std::pin::{Pin, pin};
 use std::sync::atomic::{AtomicBool, AtomicIsize, AtomicUsize, Ordering};
 use std::sync::{Arc, mpsc};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use crate::sched_adapters::{Executor, Hoare, HoareFifo, Tokio};
@@ -288,23 +296,52 @@ pub fn footprints() -> Option<Vec<Footprint>> {
     ])
 }
 
+/// What the idle tasks of one measurement wait on: the report has one row
+/// of each per runtime.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IdleWait {
+    /// Each task awaits its own [`Parked`], a future that never completes
+    /// and registers nothing: the bytes are the task's allocation and the
+    /// runtime's bookkeeping alone. The memory target's row.
+    Nothing,
+    /// Each task waits on a receive from its own channel (built before
+    /// counting starts): the bytes include what the wait registers in the
+    /// channel. Comparable to a Go goroutine blocked on a channel
+    /// receive; informational.
+    ChannelReceive,
+}
+
+impl IdleWait {
+    /// How the report names the row.
+    pub fn describe(self) -> &'static str {
+        match self {
+            IdleWait::Nothing => "scheduler overhead",
+            IdleWait::ChannelReceive => "blocked on its own channel receive",
+        }
+    }
+}
+
 /// The heap bytes of one idle task on one runtime.
 #[derive(Clone, Debug, PartialEq)]
 pub struct IdleFootprint {
     /// The runtime (`hoare`, `hoare-fifo`, `tokio`).
     pub implementation: &'static str,
+    /// What each task waits on.
+    pub wait: IdleWait,
     /// Net bytes per task with [`IDLE_TASKS`] tasks spawned and waiting,
     /// everything included: the task's allocation with its future, the
-    /// runtime's bookkeeping, the waker registration in the channel.
+    /// runtime's bookkeeping, and for [`IdleWait::ChannelReceive`] the
+    /// waker registration in the channel.
     pub bytes_per_task: f64,
-    /// `size_of_val` of the future each task runs, which the task's
-    /// allocation holds.
+    /// `size_of_val` of the future each task runs, as spawned, which the
+    /// task's allocation holds.
     pub future_size: usize,
 }
 
 impl IdleFootprint {
     /// [`IdleFootprint::bytes_per_task`] less the future's own size: what
-    /// the runtime (and the channel's wait) adds to the future.
+    /// the runtime (and, for [`IdleWait::ChannelReceive`], the channel's
+    /// wait) adds to the future.
     pub fn excluding_future(&self) -> f64 {
         self.bytes_per_task - self.future_size as f64
     }
@@ -333,42 +370,65 @@ async fn parking<W: Future>(wait: W, parked: Arc<AtomicUsize>) {
     .await;
 }
 
-/// Spawns [`IDLE_TASKS`] tasks on a fresh `S`, each waiting on its own
-/// channel from `channel` through `wait`, and counts the net bytes of the
-/// process from the first spawn until every task waits. Then drops the
-/// senders, which ends every wait, and joins the tasks.
-///
-/// The channels are built before counting starts: their empty size is in
-/// the channel table. What a wait registers in its channel is counted.
-fn idle<S, T, R, W>(
+/// A future that never completes and registers nothing: every poll
+/// returns `Pending` without touching the waker, and the first one counts
+/// it in the shared counter and lets go of it, so that the measurement
+/// knows every task has been polled once. It holds that counter (an
+/// `Option<Arc>`, one pointer) and nothing else.
+#[derive(Debug)]
+pub struct Parked(Option<Arc<AtomicUsize>>);
+
+impl Parked {
+    /// A future that counts its first poll in `parked`.
+    pub fn new(parked: Arc<AtomicUsize>) -> Self {
+        Parked(Some(parked))
+    }
+}
+
+impl Future for Parked {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<()> {
+        if let Some(parked) = self.0.take() {
+            // Release: what the first poll allocated happens before the
+            // measuring thread reads the sum. Dropping this clone frees
+            // nothing: the measuring thread holds the counter.
+            parked.fetch_add(1, Ordering::Release);
+        }
+        Poll::Pending
+    }
+}
+
+/// Spawns `futures` on `rt`, each of which counts itself in `parked` when
+/// its first poll returns pending, and counts the net bytes of the
+/// process from the first spawn until every task has been polled and the
+/// workers have gone idle. Returns the footprint and the tasks' handles.
+fn count_parked<S, F>(
+    rt: &S,
     implementation: &'static str,
-    channel: impl Fn() -> (T, R),
-    wait: impl Fn(R) -> W,
-) -> IdleFootprint
+    wait: IdleWait,
+    mut futures: Vec<F>,
+    parked: &AtomicUsize,
+) -> (IdleFootprint, Vec<S::Handle>)
 where
     S: Executor,
-    W: Future + Send + 'static,
+    F: Future<Output = ()> + Send + 'static,
 {
-    let rt = S::start();
-    let parked = Arc::new(AtomicUsize::new(0));
-    let (senders, receivers): (Vec<T>, Vec<R>) = (0..IDLE_TASKS).map(|_| channel()).unzip();
-    let mut futures: Vec<_> = receivers
-        .into_iter()
-        .map(|rx| parking(wait(rx), parked.clone()))
-        .collect();
+    let tasks = futures.len();
+    assert!(tasks > 0, "{implementation}: no idle tasks to measure");
     let future_size = std::mem::size_of_val(&futures[0]);
-    let mut handles = Vec::with_capacity(IDLE_TASKS);
+    let mut handles = Vec::with_capacity(tasks);
     let (bytes, ()) = live_bytes_everywhere(|| {
         // `drain` and the reserved `handles` keep both vectors'
         // buffers out of the count.
         for f in futures.drain(..) {
-            handles.push(rt.spawn(f));
+            handles.push(rt.spawn_handle(f));
         }
         let deadline = Instant::now() + PARK_DEADLINE;
-        while parked.load(Ordering::Acquire) < IDLE_TASKS {
+        while parked.load(Ordering::Acquire) < tasks {
             assert!(
                 Instant::now() < deadline,
-                "{implementation}: {} of {IDLE_TASKS} idle tasks were polled within {PARK_DEADLINE:?}",
+                "{implementation}: {} of {tasks} idle tasks were polled within {PARK_DEADLINE:?}",
                 parked.load(Ordering::Acquire),
             );
             std::thread::sleep(Duration::from_millis(1));
@@ -376,47 +436,163 @@ where
         // Let the workers finish their last poll and go idle.
         std::thread::sleep(Duration::from_millis(10));
     });
-    drop(senders);
-    rt.block_on(async {
-        for handle in handles.drain(..) {
-            handle.await;
-        }
-    });
-    IdleFootprint {
+    let footprint = IdleFootprint {
         implementation,
-        bytes_per_task: bytes as f64 / IDLE_TASKS as f64,
+        wait,
+        bytes_per_task: bytes as f64 / tasks as f64,
         future_size,
-    }
+    };
+    (footprint, handles)
 }
 
-/// The bytes of an idle task on every runtime of the scheduler group, or
-/// `None` if the counting allocator is not installed. hoare-sched's tasks
-/// wait on a `hoare_chan::bounded::<()>(0)` receive each, tokio's on a
-/// `tokio::sync::oneshot` receive each.
+/// [`IdleWait::Nothing`]: `tasks` tasks on a fresh `S`, each awaiting its
+/// own [`Parked`]. They never complete, so afterwards each is cancelled
+/// through its handle and the handle awaited (it must report the
+/// cancellation) before the runtime is dropped.
+fn scheduler_overhead<S: Executor>(implementation: &'static str, tasks: usize) -> IdleFootprint {
+    let rt = S::start();
+    let parked = Arc::new(AtomicUsize::new(0));
+    let futures: Vec<Parked> = (0..tasks).map(|_| Parked::new(parked.clone())).collect();
+    let (footprint, handles) =
+        count_parked(&rt, implementation, IdleWait::Nothing, futures, &parked);
+    for handle in &handles {
+        S::abort(handle);
+    }
+    rt.block_on(async {
+        for handle in handles {
+            assert!(
+                S::cancelled(handle).await,
+                "{implementation}: an aborted idle task that never completes finished"
+            );
+        }
+    });
+    footprint
+}
+
+/// [`IdleWait::ChannelReceive`]: `tasks` tasks on a fresh `S`, each waiting
+/// on its own channel from `channel` through `receive`. Then drops the
+/// senders, which ends every wait, and joins the tasks.
+///
+/// The channels are built before counting starts: their empty size is in
+/// the channel table. What a wait registers in its channel is counted.
+fn blocked_on_channel<S, T, R, W>(
+    implementation: &'static str,
+    tasks: usize,
+    channel: impl Fn() -> (T, R),
+    receive: impl Fn(R) -> W,
+) -> IdleFootprint
+where
+    S: Executor,
+    W: Future + Send + 'static,
+{
+    let rt = S::start();
+    let parked = Arc::new(AtomicUsize::new(0));
+    let (senders, receivers): (Vec<T>, Vec<R>) = (0..tasks).map(|_| channel()).unzip();
+    let futures: Vec<_> = receivers
+        .into_iter()
+        .map(|rx| parking(receive(rx), parked.clone()))
+        .collect();
+    let (footprint, handles) = count_parked(
+        &rt,
+        implementation,
+        IdleWait::ChannelReceive,
+        futures,
+        &parked,
+    );
+    drop(senders);
+    rt.block_on(async {
+        for handle in handles {
+            assert!(
+                !S::cancelled(handle).await,
+                "{implementation}: an idle task was cancelled"
+            );
+        }
+    });
+    footprint
+}
+
+/// Both rows of every runtime with `tasks` idle tasks per measurement, in
+/// report order, each measurement on a fresh runtime.
+fn measure_idle(tasks: usize) -> Vec<IdleFootprint> {
+    let hoare_receive = |rx: hoare_chan::Receiver<()>| async move {
+        // Disconnected at the end: the senders are dropped, not used.
+        let _ = rx.recv_async().await;
+    };
+    let tokio_receive = |rx: tokio::sync::oneshot::Receiver<()>| async move {
+        let _ = rx.await;
+    };
+    let hoare_channel = || hoare_chan::bounded::<()>(0);
+    vec![
+        blocked_on_channel::<Hoare, _, _, _>("hoare", tasks, hoare_channel, hoare_receive),
+        scheduler_overhead::<Hoare>("hoare", tasks),
+        blocked_on_channel::<Tokio, _, _, _>(
+            "tokio",
+            tasks,
+            tokio::sync::oneshot::channel::<()>,
+            tokio_receive,
+        ),
+        scheduler_overhead::<Tokio>("tokio", tasks),
+        blocked_on_channel::<HoareFifo, _, _, _>("hoare-fifo", tasks, hoare_channel, hoare_receive),
+        scheduler_overhead::<HoareFifo>("hoare-fifo", tasks),
+    ]
+}
+
+/// The bytes of an idle task on every runtime of the scheduler group, two
+/// rows per runtime ([`IdleWait`]), or `None` if the counting allocator is
+/// not installed. [`IdleWait::ChannelReceive`]: hoare-sched's tasks wait
+/// on a `hoare_chan::bounded::<()>(0)` receive each, tokio's on a
+/// `tokio::sync::oneshot` receive each. [`IdleWait::Nothing`]: every
+/// task awaits a [`Parked`].
 pub fn idle_tasks() -> Option<Vec<IdleFootprint>> {
     if !installed() {
         return None;
     }
-    let hoare_wait = |rx: hoare_chan::Receiver<()>| async move {
-        // Disconnected at the end: the senders are dropped, not used.
-        let _ = rx.recv_async().await;
-    };
-    Some(vec![
-        idle::<Hoare, _, _, _>("hoare", || hoare_chan::bounded::<()>(0), hoare_wait),
-        idle::<Tokio, _, _, _>(
-            "tokio",
-            tokio::sync::oneshot::channel::<()>,
-            |rx| async move {
-                let _ = rx.await;
-            },
-        ),
-        idle::<HoareFifo, _, _, _>("hoare-fifo", || hoare_chan::bounded::<()>(0), hoare_wait),
-    ])
+    Some(measure_idle(IDLE_TASKS))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parked_counts_its_first_poll_and_never_completes() {
+        let parked = Arc::new(AtomicUsize::new(0));
+        let mut f = Parked::new(parked.clone());
+        assert_eq!(std::mem::size_of_val(&f), std::mem::size_of::<usize>());
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        for _ in 0..3 {
+            assert!(Pin::new(&mut f).poll(&mut cx).is_pending());
+            assert_eq!(parked.load(Ordering::Relaxed), 1);
+        }
+        // The first poll let go of its clone.
+        assert_eq!(Arc::strong_count(&parked), 1);
+    }
+
+    #[test]
+    fn idle_tasks_are_measured_and_released_on_every_runtime() {
+        // Without the counting allocator every count is 0; what this checks
+        // is that every measurement ends (the never-completing tasks are
+        // cancelled, the blocked ones released) and the rows' shape.
+        let rows = measure_idle(64);
+        let shape: Vec<_> = rows.iter().map(|f| (f.implementation, f.wait)).collect();
+        assert_eq!(
+            shape,
+            [
+                ("hoare", IdleWait::ChannelReceive),
+                ("hoare", IdleWait::Nothing),
+                ("tokio", IdleWait::ChannelReceive),
+                ("tokio", IdleWait::Nothing),
+                ("hoare-fifo", IdleWait::ChannelReceive),
+                ("hoare-fifo", IdleWait::Nothing),
+            ]
+        );
+        for f in &rows {
+            assert_eq!(f.bytes_per_task, 0.0, "{f:?}");
+            if f.wait == IdleWait::Nothing {
+                assert_eq!(f.future_size, std::mem::size_of::<Parked>(), "{f:?}");
+            }
+        }
+    }
 
     #[test]
     fn without_the_allocator_nothing_is_counted() {

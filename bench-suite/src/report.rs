@@ -3,7 +3,8 @@
 //! Layout: a header naming the command and the mode, notes on anything
 //! left out, the machine summary, a short guide to the columns, then one
 //! section per group with one table per scenario (the `sched` section
-//! ends with the bytes of an idle task), the channels' heap footprint, and
+//! ends with the bytes of an idle task: the scheduler's overhead, and
+//! blocked on a channel receive), the channels' heap footprint, and
 //! last the targets with their verdicts. Every ratio in it
 //! is computed from the run's own medians: a table's ratios are to the
 //! fastest implementation in that table, a target's to its peer.
@@ -13,7 +14,7 @@ use std::time::Duration;
 
 use crate::machine::Machine;
 use crate::measure::{Budget, Config, Measurement};
-use crate::memory::{self, Footprint, IdleFootprint};
+use crate::memory::{self, Footprint, IdleFootprint, IdleWait};
 use crate::plot;
 use crate::targets::{self, Verdict};
 use crate::workload::{self, Scenario};
@@ -289,25 +290,37 @@ fn idle_tasks(out: &mut String, rows: &[IdleFootprint]) {
         out,
         "Heap bytes, counted by the `hoare-bench` binary's global allocator on every thread \
          of the process: allocated minus freed from the first of {} spawns (from outside the \
-         runtime, on a fresh 2-worker runtime) until every task has been polled once and \
-         waits, divided by {}. Each task waits on its own channel, built before counting \
-         starts: a `hoare_chan::bounded::<()>(0)` receive on hoare-sched, a \
-         `tokio::sync::oneshot` receive on tokio; what the wait registers in the channel \
-         is counted. \"Excluding the future\" subtracts `size_of_val` of the future each \
-         task runs, which its allocation holds: what the runtime adds to it.\n",
+         runtime, on a fresh 2-worker runtime per row) until every task has been polled once \
+         and is pending, divided by {}. Two rows per runtime:\n\n\
+         * **{}**: each task awaits a future that never completes and registers nothing \
+         (its first poll only counts it as polled; it holds one `Arc` to that counter): the \
+         task's allocation and the runtime's bookkeeping alone. The memory target applies \
+         to this row, excluding the future. The tasks are then cancelled with \
+         `JoinHandle::abort`.\n\
+         * **{}**: each task waits on its own channel, built before counting starts: a \
+         `hoare_chan::bounded::<()>(0)` receive on hoare-sched, a `tokio::sync::oneshot` \
+         receive on tokio; what the wait registers in the channel (hoare-chan: a signal and \
+         a waiter-list buffer) is counted too. Comparable to a Go goroutine blocked on a \
+         channel receive; informational.\n\n\
+         \"Excluding the future\" subtracts `size_of_val` of the future each task runs, as \
+         spawned, which its allocation holds: what the runtime (and, in the channel row, \
+         the wait) adds to it.\n",
         thousands(memory::IDLE_TASKS as u64),
         thousands(memory::IDLE_TASKS as u64),
+        IdleWait::Nothing.describe(),
+        IdleWait::ChannelReceive.describe(),
     );
     let _ = writeln!(
         out,
-        "| implementation | per idle task | future | excluding the future |\n\
-         |---|---:|---:|---:|"
+        "| implementation | idle task | per task | future | excluding the future |\n\
+         |---|---|---:|---:|---:|"
     );
     for f in rows {
         let _ = writeln!(
             out,
-            "| {} | {:.1} B | {} B | {:.1} B |",
+            "| {} | {} | {:.1} B | {} B | {:.1} B |",
             f.implementation,
+            f.wait.describe(),
             f.bytes_per_task,
             f.future_size,
             f.excluding_future(),
@@ -366,8 +379,10 @@ fn targets(out: &mut String, run: &Run<'_>) {
         };
         let _ = writeln!(
             out,
-            "| {} | `sched` idle tasks | (absolute) | {bytes} | ≤ {:.0} B | {verdict} | – |",
-            t.label, t.max_bytes,
+            "| {} | {} | (absolute) | {bytes} | ≤ {:.0} B | {verdict} | – |",
+            t.label,
+            t.scope(),
+            t.max_bytes,
         );
     }
     out.push('\n');

@@ -25,6 +25,10 @@ pub const PROCS: usize = 2;
 /// aborted, and the runtime outlives every handle.
 const JOINED: &str = "a workload task panicked or was cancelled";
 
+/// Why a task whose handle [`Executor::cancelled`] awaits cannot panic: the
+/// idle tasks of [`crate::memory`] only wait.
+const NO_PANIC: &str = "an idle task panicked";
+
 /// An async runtime as the scheduler workloads use it.
 ///
 /// `go` spawns from inside the runtime (a task, or the future of
@@ -36,6 +40,9 @@ pub trait Executor: Sized + 'static {
     type OnceTx: Send + 'static;
     /// The receiver of that channel.
     type OnceRx: Send + 'static;
+    /// The runtime's own join handle of a task without output, which can
+    /// cancel the task.
+    type Handle: Send + 'static;
 
     /// Starts a runtime with [`PROCS`] workers.
     fn start() -> Self;
@@ -49,6 +56,23 @@ pub trait Executor: Sized + 'static {
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static;
+
+    /// Spawns `future` from outside the runtime's workers, as
+    /// [`Executor::spawn`] does, and returns the runtime's own join handle
+    /// (dropping it detaches the task).
+    fn spawn_handle<F>(&self, future: F) -> Self::Handle
+    where
+        F: Future<Output = ()> + Send + 'static;
+
+    /// Cancels the task of `handle` (the runtime's `JoinHandle::abort`).
+    fn abort(handle: &Self::Handle);
+
+    /// Waits for the task of `handle` to end: `true` if it was cancelled,
+    /// `false` if it finished.
+    ///
+    /// # Panics
+    /// If the task panicked.
+    fn cancelled(handle: Self::Handle) -> impl Future<Output = bool> + Send;
 
     /// Spawns `future` from inside the runtime (Go's `go` statement).
     fn go<F>(future: F) -> impl Future<Output = F::Output> + Send + 'static
@@ -86,6 +110,7 @@ pub type HoareFifo = HoareSched<true>;
 impl<const FIFO: bool> Executor for HoareSched<FIFO> {
     type OnceTx = hoare_chan::Sender<()>;
     type OnceRx = hoare_chan::Receiver<()>;
+    type Handle = hoare_sched::JoinHandle<()>;
 
     fn start() -> Self {
         let policy = if FIFO {
@@ -112,6 +137,27 @@ impl<const FIFO: bool> Executor for HoareSched<FIFO> {
     {
         let handle = self.0.spawn(future);
         async move { handle.await.expect(JOINED) }
+    }
+
+    fn spawn_handle<F>(&self, future: F) -> Self::Handle
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        self.0.spawn(future)
+    }
+
+    fn abort(handle: &Self::Handle) {
+        handle.abort();
+    }
+
+    async fn cancelled(handle: Self::Handle) -> bool {
+        match handle.await {
+            Ok(()) => false,
+            Err(e) => {
+                assert!(e.is_cancelled(), "{NO_PANIC}");
+                true
+            }
+        }
     }
 
     fn go<F>(future: F) -> impl Future<Output = F::Output> + Send + 'static
@@ -153,6 +199,7 @@ pub struct Tokio(tokio::runtime::Runtime);
 impl Executor for Tokio {
     type OnceTx = tokio::sync::oneshot::Sender<()>;
     type OnceRx = tokio::sync::oneshot::Receiver<()>;
+    type Handle = tokio::task::JoinHandle<()>;
 
     fn start() -> Self {
         Tokio(
@@ -174,6 +221,27 @@ impl Executor for Tokio {
     {
         let handle = self.0.spawn(future);
         async move { handle.await.expect(JOINED) }
+    }
+
+    fn spawn_handle<F>(&self, future: F) -> Self::Handle
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        self.0.spawn(future)
+    }
+
+    fn abort(handle: &Self::Handle) {
+        handle.abort();
+    }
+
+    async fn cancelled(handle: Self::Handle) -> bool {
+        match handle.await {
+            Ok(()) => false,
+            Err(e) => {
+                assert!(e.is_cancelled(), "{NO_PANIC}");
+                true
+            }
+        }
     }
 
     fn go<F>(future: F) -> impl Future<Output = F::Output> + Send + 'static

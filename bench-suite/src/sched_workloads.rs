@@ -45,7 +45,8 @@
 //! checks that all of its tasks ran (every message received, every handle
 //! awaited, the completion signal received).
 //!
-//! [`crate::memory::idle_tasks`] adds the heap bytes of an idle task.
+//! [`crate::memory::idle_tasks`] adds the heap bytes of an idle task: the
+//! scheduler's own overhead, and blocked on its own channel receive.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -703,18 +703,7 @@ mod tests {
 
     #[test]
     fn every_flavor_has_one_scenario_per_entry() {
-        let all = workloads();
-        for (scenario, entries) in crate::workload::by_scenario(&all) {
-            let mut names: Vec<_> = entries.iter().map(|w| w.implementation).collect();
-            names.sort_unstable();
-            names.dedup();
-            assert_eq!(
-                names.len(),
-                entries.len(),
-                "{} repeats an implementation",
-                scenario.id()
-            );
-        }
+        crate::workload::assert_one_entry_per_implementation(&workloads());
     }
 
     #[test]

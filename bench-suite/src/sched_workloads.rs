@@ -334,12 +334,21 @@ fn spawn_many_local<S: Executor>(ops: u64) -> Duration {
 /// `spawn_many_remote_idle`: per round, [`NUM_SPAWN`] empty tasks spawned
 /// from the calling thread, then every handle awaited.
 fn spawn_many_remote_idle<S: Executor>(ops: u64) -> Duration {
+    spawn_and_join::<S, _>(ops, NUM_SPAWN, || async {})
+}
+
+/// `ops` rounds of: `tasks` tasks made by `task`, spawned from the calling
+/// thread, then every handle awaited; the time of all rounds.
+fn spawn_and_join<S: Executor, F>(ops: u64, tasks: usize, task: impl Fn() -> F) -> Duration
+where
+    F: Future<Output = ()> + Send + 'static,
+{
     let rt = S::start();
-    let mut handles = Vec::with_capacity(NUM_SPAWN);
+    let mut handles = Vec::with_capacity(tasks);
     let begun = Instant::now();
     for _ in 0..ops {
-        for _ in 0..NUM_SPAWN {
-            handles.push(rt.spawn(async {}));
+        for _ in 0..tasks {
+            handles.push(rt.spawn(task()));
         }
         rt.block_on(async {
             for handle in handles.drain(..) {
@@ -355,26 +364,11 @@ fn spawn_many_remote_idle<S: Executor>(ops: u64) -> Duration {
 /// `yield_many`: per round, [`YIELD_TASKS`] tasks that each yield
 /// [`NUM_YIELD`] times, spawned from the calling thread, then awaited.
 fn yield_many<S: Executor>(ops: u64) -> Duration {
-    let rt = S::start();
-    let mut handles = Vec::with_capacity(YIELD_TASKS);
-    let begun = Instant::now();
-    for _ in 0..ops {
-        for _ in 0..YIELD_TASKS {
-            handles.push(rt.spawn(async {
-                for _ in 0..NUM_YIELD {
-                    S::yield_now().await;
-                }
-            }));
+    spawn_and_join::<S, _>(ops, YIELD_TASKS, || async {
+        for _ in 0..NUM_YIELD {
+            S::yield_now().await;
         }
-        rt.block_on(async {
-            for handle in handles.drain(..) {
-                handle.await;
-            }
-        });
-    }
-    let elapsed = begun.elapsed();
-    drop(rt);
-    elapsed
+    })
 }
 
 /// `ping_pong`: per round, one task spawns [`NUM_PINGS`] tasks; each
@@ -446,16 +440,7 @@ mod tests {
     #[test]
     fn every_scenario_has_one_entry_per_implementation() {
         let all = workloads();
-        for (scenario, entries) in crate::workload::by_scenario(&all) {
-            let mut names: Vec<_> = entries.iter().map(|w| w.implementation).collect();
-            names.sort_unstable();
-            names.dedup();
-            assert_eq!(
-                names.len(),
-                entries.len(),
-                "{} repeats an implementation",
-                scenario.id()
-            );
+        for (scenario, names) in crate::workload::assert_one_entry_per_implementation(&all) {
             assert!(names.contains(&"hoare"), "{} has no hoare", scenario.id());
         }
     }

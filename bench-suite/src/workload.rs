@@ -90,3 +90,26 @@ pub fn by_scenario(workloads: &[Workload]) -> Vec<(&'static Scenario, Vec<Worklo
     }
     groups
 }
+
+/// Test helper: every scenario of `workloads` lists each implementation
+/// once; returns the scenarios with their implementations' names.
+#[cfg(test)]
+pub(crate) fn assert_one_entry_per_implementation(
+    workloads: &[Workload],
+) -> Vec<(&'static Scenario, Vec<&'static str>)> {
+    by_scenario(workloads)
+        .into_iter()
+        .map(|(scenario, entries)| {
+            let mut names: Vec<_> = entries.iter().map(|w| w.implementation).collect();
+            names.sort_unstable();
+            names.dedup();
+            assert_eq!(
+                names.len(),
+                entries.len(),
+                "{} repeats an implementation",
+                scenario.id()
+            );
+            (scenario, names)
+        })
+        .collect()
+}

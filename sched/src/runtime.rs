@@ -885,10 +885,8 @@ impl Worker<'_> {
                 .compare_exchange(idle | IN_POLL, idle, Ordering::AcqRel, Ordering::Relaxed)
                 .is_err()
             {
-                // Retaken while we polled: the P has a new M. Leave.
-                if self.searching {
-                    self.stop_searching();
-                }
+                // Retaken while we polled: the P has a new M. Leave. (Not
+                // searching: a worker stops searching before it polls.)
                 return;
             }
         }

@@ -416,7 +416,7 @@ pub fn workloads() -> Vec<Workload> {
 // Shared drivers
 
 /// Thread `t`'s share of `ops` split over `parts`; the shares add up to `ops`.
-fn share(ops: u64, t: u64, parts: u64) -> u64 {
+pub(crate) fn share(ops: u64, t: u64, parts: u64) -> u64 {
     ops / parts + u64::from(t < ops % parts)
 }
 
@@ -431,7 +431,7 @@ fn sent_sum(n: u64) -> u64 {
 }
 
 /// The sum of all values `producers` producers send for `ops` messages.
-fn expected_sum(ops: u64, producers: u64) -> u64 {
+pub(crate) fn expected_sum(ops: u64, producers: u64) -> u64 {
     (0..producers)
         .map(|p| sent_sum(share(ops, p, producers)))
         .sum()

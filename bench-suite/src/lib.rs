@@ -40,6 +40,7 @@
 //! | [`chan_adapters`] | one blocking/select/async interface over every channel |
 //! | [`sched_workloads`] | tokio's scheduler benchmark shapes and goroutine channels on hoare-sched |
 //! | [`sched_adapters`] | one spawn/yield/block_on interface over hoare-sched and tokio |
+//! | [`go`] | the Go baseline: builds and runs `bench-suite/go/` |
 //! | [`pinned`] | the child process, pinned to one core, for the `pinned_*` scenarios |
 //! | [`memory`] | the counting allocator, the channels' and idle tasks' heap footprint |
 //! | [`measure`] | calibration, interleaved sampling, order statistics |
@@ -50,6 +51,7 @@
 
 pub mod chan_adapters;
 pub mod chan_workloads;
+pub mod go;
 pub mod machine;
 pub mod measure;
 pub mod memory;

@@ -26,7 +26,7 @@ use hoare_bench::memory::{self, CountingAlloc};
 use hoare_bench::report::{self, Run};
 use hoare_bench::targets::{self, Verdict};
 use hoare_bench::workload::{Scenario, Workload};
-use hoare_bench::{pinned, plot, workload};
+use hoare_bench::{go, pinned, plot, workload};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 /// Counts the heap bytes of the channels and idle tasks in the report's
@@ -214,6 +214,23 @@ fn run(
     );
 
     let mut notes = Vec::new();
+    // Without Go, its entries are left out and the report says why.
+    let go_entries = workloads.iter().filter(|w| go::is_go(w)).count();
+    let without_go: Vec<Workload>;
+    let workloads = match go::available() {
+        Err(why) if go_entries > 0 => {
+            notes.push(format!(
+                "The {go_entries} Go entries were not measured: {why}."
+            ));
+            without_go = workloads
+                .iter()
+                .filter(|w| !go::is_go(w))
+                .copied()
+                .collect();
+            &without_go[..]
+        }
+        _ => workloads,
+    };
     let (pinned, local): (Vec<Workload>, Vec<Workload>) =
         workloads.iter().partition(|w| is_pinned(w.scenario));
     let pinned = if pinned.is_empty() || pinned::taskset_available() {

@@ -547,7 +547,37 @@ pub fn idle_tasks() -> Option<Vec<IdleFootprint>> {
     if !installed() {
         return None;
     }
-    Some(measure_idle(IDLE_TASKS))
+    let mut rows = measure_idle(IDLE_TASKS);
+    if crate::go::available().is_ok() {
+        rows.extend(go_idle(IDLE_TASKS));
+    }
+    Some(rows)
+}
+
+/// Go's two rows, from the Go program (see [`crate::go::idle_bytes`]):
+/// the growth of the memory the Go runtime holds from the OS
+/// (`runtime.MemStats.Sys`) per blocked goroutine, stack included. A
+/// goroutine has no separate future: its `future_size` is 0.
+/// [`IdleWait::Nothing`]: every goroutine waits on one shared channel that
+/// is never sent on (its wait record is the least a blocked goroutine
+/// registers); [`IdleWait::ChannelReceive`]: each on its own unbuffered
+/// channel.
+fn go_idle(tasks: usize) -> [IdleFootprint; 2] {
+    use crate::go::{IMPLEMENTATION, IdleOn, idle_bytes};
+    [
+        IdleFootprint {
+            implementation: IMPLEMENTATION,
+            wait: IdleWait::ChannelReceive,
+            bytes_per_task: idle_bytes(tasks, IdleOn::Own),
+            future_size: 0,
+        },
+        IdleFootprint {
+            implementation: IMPLEMENTATION,
+            wait: IdleWait::Nothing,
+            bytes_per_task: idle_bytes(tasks, IdleOn::Shared),
+            future_size: 0,
+        },
+    ]
 }
 
 #[cfg(test)]

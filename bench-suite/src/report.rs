@@ -304,7 +304,12 @@ fn idle_tasks(out: &mut String, rows: &[IdleFootprint]) {
          channel receive; informational.\n\n\
          \"Excluding the future\" subtracts `size_of_val` of the future each task runs, as \
          spawned, which its allocation holds: what the runtime (and, in the channel row, \
-         the wait) adds to it.\n",
+         the wait) adds to it.\n\n\
+         **go**: the Go program's goroutines (`bench-suite/go/`, `GOMAXPROCS=2`), counted \
+         differently: the growth of `runtime.MemStats.Sys`, the memory the Go runtime holds \
+         from the OS, per goroutine, which includes its stack (a goroutine has no separate \
+         future: 0 B). In the first row each goroutine waits on its own unbuffered channel, \
+         in the second all wait on one shared channel that is never sent on.\n",
         thousands(memory::IDLE_TASKS as u64),
         thousands(memory::IDLE_TASKS as u64),
         IdleWait::Nothing.describe(),

@@ -53,7 +53,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use crate::chan_workloads::{ASYNC_CAP, async_many_to_one};
+use crate::chan_adapters::{AsyncRx, AsyncTx};
+use crate::chan_workloads::{ASYNC_CAP, ASYNC_PRODUCERS, async_many_to_one, expected_sum, share};
 use crate::sched_adapters::{Executor, Hoare, HoareFifo, Tokio};
 use crate::workload::{Scenario, Workload};
 
@@ -155,62 +156,132 @@ pub static CHAINED_SPAWN: Scenario = Scenario {
     ),
 };
 
-/// The four flavors of the goroutine spsc workload, in the order
-/// bounded(0), bounded(1), bounded(1000), unbounded.
-macro_rules! spsc_flavors {
-    ($about:expr) => {
+/// The four flavors of a goroutine channel workload, in the order
+/// bounded(0), bounded(1), bounded(1000), unbounded: `$shape` names it
+/// (`spsc`), `$title` heads its tables, `$about` describes it.
+macro_rules! flavors {
+    ($shape:literal, $title:literal, $about:expr) => {
         [
             Scenario {
                 group: "sched",
-                name: "async_spsc_bounded0",
-                title: "Goroutine channel spsc, bounded(0)",
-                op: "one message sent and received",
+                name: concat!("async_", $shape, "_bounded0"),
+                title: concat!($title, ", bounded(0)"),
+                op: ONE_MESSAGE,
                 about: concat!(
                     $about,
-                    " Capacity 0: each send waits for the receiver (rendezvous); tokio has \
+                    " Capacity 0: each send waits for a receiver (rendezvous); tokio has \
                      no such channel."
                 ),
             },
             Scenario {
                 group: "sched",
-                name: "async_spsc_bounded1",
-                title: "Goroutine channel spsc, bounded(1)",
-                op: "one message sent and received",
+                name: concat!("async_", $shape, "_bounded1"),
+                title: concat!($title, ", bounded(1)"),
+                op: ONE_MESSAGE,
                 about: concat!($about, " Capacity 1."),
             },
             Scenario {
                 group: "sched",
-                name: "async_spsc_bounded1000",
-                title: "Goroutine channel spsc, bounded(1000)",
-                op: "one message sent and received",
+                name: concat!("async_", $shape, "_bounded1000"),
+                title: concat!($title, ", bounded(1000)"),
+                op: ONE_MESSAGE,
                 about: concat!($about, " Capacity 1,000."),
             },
             Scenario {
                 group: "sched",
-                name: "async_spsc_unbounded",
-                title: "Goroutine channel spsc, unbounded",
-                op: "one message sent and received",
-                about: concat!($about, " Unbounded."),
+                name: concat!("async_", $shape, "_unbounded"),
+                title: concat!($title, ", unbounded"),
+                op: ONE_MESSAGE,
+                about: concat!($about, " Unbounded; Go has no such channel."),
             },
         ]
     };
 }
 
+/// The operation of the goroutine channel workloads.
+const ONE_MESSAGE: &str = "one message sent and received";
+
 /// `async_spsc`: one producer goroutine, one consumer goroutine.
-pub static ASYNC_SPSC: [Scenario; 4] = spsc_flavors!(
+pub static ASYNC_SPSC: [Scenario; 4] = flavors!(
+    "spsc",
+    "Goroutine channel spsc",
     "One producer task sends `u64`s to one consumer task, both spawned from `block_on` \
      (`send_async(..).await` / `recv_async().await`): hoare-chan on hoare-sched, \
-     `tokio::sync::mpsc` on tokio."
+     `tokio::sync::mpsc` on tokio, a Go channel between goroutines."
 );
 
-/// All scheduler workloads, in report order: per scenario `hoare`,
-/// `tokio`, then the `hoare-fifo` baseline.
-pub fn workloads() -> Vec<Workload> {
-    let w = |scenario: &'static Scenario, implementation, run| Workload {
+/// `async_mpsc`: [`ASYNC_PRODUCERS`] producer goroutines, one consumer.
+pub static ASYNC_MPSC: [Scenario; 4] = flavors!(
+    "mpsc",
+    "Goroutine channel mpsc (4 producers)",
+    "Four producer tasks send `u64`s on one channel to one consumer task: hoare-chan on \
+     hoare-sched, `tokio::sync::mpsc` on tokio, a Go channel between goroutines."
+);
+
+/// `async_mpmc`: [`ASYNC_PRODUCERS`] producers, [`ASYNC_CONSUMERS`]
+/// consumers, one channel.
+pub static ASYNC_MPMC: [Scenario; 4] = flavors!(
+    "mpmc",
+    "Goroutine channel mpmc (4 producers, 4 consumers)",
+    "Four producer tasks send `u64`s on one channel that four consumer tasks receive \
+     from: hoare-chan on hoare-sched, a Go channel between goroutines; tokio's `mpsc` has \
+     one consumer, so tokio is absent."
+);
+
+/// `async_ping_pong`: two goroutines bounce one message over two channels.
+pub static ASYNC_PING_PONG: [Scenario; 4] = flavors!(
+    "ping_pong",
+    "Goroutine channel ping-pong",
+    "Two tasks bounce one `u64` over two channels of the flavor, one each way; one \
+     operation is a round trip (the figure is per round trip, not per message): \
+     hoare-chan on hoare-sched, `tokio::sync::mpsc` on tokio, Go channels between \
+     goroutines."
+);
+
+/// Consumers of `async_mpmc`.
+pub const ASYNC_CONSUMERS: u64 = 4;
+
+/// The channel rows of one runtime over one flavor: spsc, mpsc, mpmc and
+/// ping-pong. `$new` makes the flavor's channel (hoare's or tokio's);
+/// mpmc only where the receiver can be shared (`$mpmc`).
+macro_rules! channel_rows {
+    ($out:ident, $i:literal, $impl:literal, $exec:ty, $new:expr, mpmc) => {
+        channel_rows!($out, $i, $impl, $exec, $new);
+        $out.push(w(&ASYNC_MPMC[$i], $impl, |ops| {
+            async_many_to_many::<$exec, _, _>(ops, ASYNC_PRODUCERS, ASYNC_CONSUMERS, $new)
+        }));
+    };
+    ($out:ident, $i:literal, $impl:literal, $exec:ty, $new:expr) => {
+        $out.push(w(&ASYNC_SPSC[$i], $impl, |ops| {
+            async_many_to_one::<$exec, _, _>(ops, 1, $new)
+        }));
+        $out.push(w(&ASYNC_MPSC[$i], $impl, |ops| {
+            async_many_to_one::<$exec, _, _>(ops, ASYNC_PRODUCERS, $new)
+        }));
+        $out.push(w(&ASYNC_PING_PONG[$i], $impl, |ops| {
+            async_ping_pong::<$exec, _, _>(ops, $new, $new)
+        }));
+    };
+}
+
+/// A workload entry.
+fn w(
+    scenario: &'static Scenario,
+    implementation: &'static str,
+    run: fn(u64) -> Duration,
+) -> Workload {
+    Workload {
         scenario,
         implementation,
         run,
-    };
+    }
+}
+
+/// All scheduler workloads, in report order: per scenario `hoare`,
+/// `tokio`, `go`, then the `hoare-fifo` baseline (tokio's shapes and
+/// spsc only: it shows what the per-P queues buy; the other channel rows
+/// leave it out to keep the run short).
+pub fn workloads() -> Vec<Workload> {
     let mut out = Vec::new();
     for (scenario, [hoare, tokio, fifo]) in [
         (
@@ -258,44 +329,73 @@ pub fn workloads() -> Vec<Workload> {
         out.push(w(scenario, "tokio", tokio));
         out.push(w(scenario, "hoare-fifo", fifo));
     }
-    let [b0, b1, b1000, unb] = &ASYNC_SPSC;
-    // One closure per (runtime, flavor); none captures anything, so each
-    // is a plain `fn(u64) -> Duration`.
     out.extend([
-        w(b0, "hoare", |ops| {
-            async_many_to_one::<Hoare, _, _>(ops, 1, hoare_chan::bounded::<u64>(0))
-        }),
+        crate::go_workload!(SPAWN_MANY_LOCAL),
+        crate::go_workload!(SPAWN_MANY_REMOTE_IDLE),
+        crate::go_workload!(YIELD_MANY),
+        crate::go_workload!(PING_PONG),
+        crate::go_workload!(CHAINED_SPAWN),
+    ]);
+    use hoare_chan::{bounded, unbounded};
+    use tokio::sync::mpsc::{channel, unbounded_channel};
+    channel_rows!(out, 0, "hoare", Hoare, bounded::<u64>(0), mpmc);
+    channel_rows!(out, 1, "hoare", Hoare, bounded::<u64>(1), mpmc);
+    channel_rows!(out, 2, "hoare", Hoare, bounded::<u64>(ASYNC_CAP), mpmc);
+    channel_rows!(out, 3, "hoare", Hoare, unbounded::<u64>(), mpmc);
+    channel_rows!(out, 1, "tokio", Tokio, channel::<u64>(1));
+    channel_rows!(out, 2, "tokio", Tokio, channel::<u64>(ASYNC_CAP));
+    channel_rows!(out, 3, "tokio", Tokio, unbounded_channel::<u64>());
+    out.extend([
+        crate::go_workload!(ASYNC_SPSC[0]),
+        crate::go_workload!(ASYNC_SPSC[1]),
+        crate::go_workload!(ASYNC_SPSC[2]),
+        crate::go_workload!(ASYNC_MPSC[0]),
+        crate::go_workload!(ASYNC_MPSC[1]),
+        crate::go_workload!(ASYNC_MPSC[2]),
+        crate::go_workload!(ASYNC_MPMC[0]),
+        crate::go_workload!(ASYNC_MPMC[1]),
+        crate::go_workload!(ASYNC_MPMC[2]),
+        crate::go_workload!(ASYNC_PING_PONG[0]),
+        crate::go_workload!(ASYNC_PING_PONG[1]),
+        crate::go_workload!(ASYNC_PING_PONG[2]),
+    ]);
+    let [b0, b1, b1000, unb] = &ASYNC_SPSC;
+    out.extend([
         w(b0, "hoare-fifo", |ops| {
-            async_many_to_one::<HoareFifo, _, _>(ops, 1, hoare_chan::bounded::<u64>(0))
-        }),
-        w(b1, "hoare", |ops| {
-            async_many_to_one::<Hoare, _, _>(ops, 1, hoare_chan::bounded::<u64>(1))
-        }),
-        w(b1, "tokio", |ops| {
-            async_many_to_one::<Tokio, _, _>(ops, 1, tokio::sync::mpsc::channel::<u64>(1))
+            async_many_to_one::<HoareFifo, _, _>(ops, 1, bounded::<u64>(0))
         }),
         w(b1, "hoare-fifo", |ops| {
-            async_many_to_one::<HoareFifo, _, _>(ops, 1, hoare_chan::bounded::<u64>(1))
-        }),
-        w(b1000, "hoare", |ops| {
-            async_many_to_one::<Hoare, _, _>(ops, 1, hoare_chan::bounded::<u64>(ASYNC_CAP))
-        }),
-        w(b1000, "tokio", |ops| {
-            async_many_to_one::<Tokio, _, _>(ops, 1, tokio::sync::mpsc::channel::<u64>(ASYNC_CAP))
+            async_many_to_one::<HoareFifo, _, _>(ops, 1, bounded::<u64>(1))
         }),
         w(b1000, "hoare-fifo", |ops| {
-            async_many_to_one::<HoareFifo, _, _>(ops, 1, hoare_chan::bounded::<u64>(ASYNC_CAP))
-        }),
-        w(unb, "hoare", |ops| {
-            async_many_to_one::<Hoare, _, _>(ops, 1, hoare_chan::unbounded::<u64>())
-        }),
-        w(unb, "tokio", |ops| {
-            async_many_to_one::<Tokio, _, _>(ops, 1, tokio::sync::mpsc::unbounded_channel::<u64>())
+            async_many_to_one::<HoareFifo, _, _>(ops, 1, bounded::<u64>(ASYNC_CAP))
         }),
         w(unb, "hoare-fifo", |ops| {
-            async_many_to_one::<HoareFifo, _, _>(ops, 1, hoare_chan::unbounded::<u64>())
+            async_many_to_one::<HoareFifo, _, _>(ops, 1, unbounded::<u64>())
         }),
     ]);
+    // Report order: tokio's shapes, then each channel shape over its four
+    // flavors; the sort is stable, so each table keeps the order above.
+    let order: Vec<&'static Scenario> = [
+        &SPAWN_MANY_LOCAL,
+        &SPAWN_MANY_REMOTE_IDLE,
+        &YIELD_MANY,
+        &PING_PONG,
+        &CHAINED_SPAWN,
+    ]
+    .into_iter()
+    .chain(
+        [&ASYNC_SPSC, &ASYNC_MPSC, &ASYNC_MPMC, &ASYNC_PING_PONG]
+            .into_iter()
+            .flatten(),
+    )
+    .collect();
+    out.sort_by_key(|w| {
+        order
+            .iter()
+            .position(|s| std::ptr::eq(*s, w.scenario))
+            .expect("every scenario is in the report order")
+    });
     out
 }
 
@@ -433,6 +533,90 @@ fn chained_spawn<S: Executor>(ops: u64) -> Duration {
     elapsed
 }
 
+// ---------------------------------------------------------------------------
+// Goroutine channels (spsc and mpsc: `crate::chan_workloads::async_many_to_one`)
+
+/// `producers` tasks share one sender, `consumers` tasks share one
+/// receiver; `ops` messages in all. The clock runs from the first spawn
+/// (from the future of `block_on`) to the last consumer's end; the sum of
+/// the received values is checked.
+fn async_many_to_many<S: Executor, T: AsyncTx, R: AsyncRx + Clone>(
+    ops: u64,
+    producers: u64,
+    consumers: u64,
+    (tx, rx): (T, R),
+) -> Duration {
+    let (elapsed, sum) = S::start().block_on(async move {
+        let begun = Instant::now();
+        let consumers: Vec<_> = (0..consumers)
+            .map(|c| {
+                let (mut rx, n) = (rx.clone(), share(ops, c, consumers));
+                S::go(async move {
+                    let mut sum = 0;
+                    for _ in 0..n {
+                        sum += rx.take_async().await;
+                    }
+                    sum
+                })
+            })
+            .collect();
+        drop(rx);
+        let producers: Vec<_> = (0..producers)
+            .map(|p| {
+                let (tx, n) = (tx.clone(), share(ops, p, producers));
+                S::go(async move {
+                    for i in 0..n {
+                        tx.put_async(i).await;
+                    }
+                })
+            })
+            .collect();
+        let mut sum = 0;
+        for c in consumers {
+            sum += c.await;
+        }
+        let elapsed = begun.elapsed();
+        for p in producers {
+            p.await;
+        }
+        (elapsed, sum)
+    });
+    assert_eq!(sum, expected_sum(ops, producers));
+    elapsed
+}
+
+/// Two tasks bounce a counter over `ping` and `pong`, `ops` round trips;
+/// the clock runs from the first spawn to the last answer.
+fn async_ping_pong<S: Executor, T: AsyncTx, R: AsyncRx>(
+    ops: u64,
+    (ping_tx, mut ping_rx): (T, R),
+    (pong_tx, mut pong_rx): (T, R),
+) -> Duration {
+    let (elapsed, last) = S::start().block_on(async move {
+        let begun = Instant::now();
+        let echo = S::go(async move {
+            for _ in 0..ops {
+                let v = ping_rx.take_async().await;
+                pong_tx.put_async(v + 1).await;
+            }
+        });
+        let starter = S::go(async move {
+            let mut v = 0;
+            for _ in 0..ops {
+                ping_tx.put_async(v).await;
+                v = pong_rx.take_async().await;
+            }
+            v
+        });
+        let last = starter.await;
+        let elapsed = begun.elapsed();
+        echo.await;
+        (elapsed, last)
+    });
+    assert_eq!(last, ops, "every round trip adds one");
+    elapsed
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -449,8 +633,12 @@ mod tests {
     fn every_workload_completes_its_rounds() {
         // Each workload checks its own rounds; two rounds also prove that
         // a runtime is left clean for the next one.
-        for w in workloads() {
-            let rounds = if w.scenario.name.starts_with("async_spsc") {
+        let go = crate::go::required_or_skip("every_workload_completes_its_rounds (Go entries)");
+        for w in workloads()
+            .into_iter()
+            .filter(|w| go || !crate::go::is_go(w))
+        {
+            let rounds = if w.scenario.name.starts_with("async_") {
                 100
             } else {
                 2

@@ -356,8 +356,15 @@ impl WaitList {
         }
     }
 
-    /// Claims and wakes every waiter (the channel closed).
+    /// Claims and wakes every waiter (the channel closed). The caller has
+    /// just made the close visible with a SeqCst read-modify-write, so an
+    /// empty list can be skipped without its lock, as in `notify_one`.
     pub(crate) fn notify_all(&self) {
+        // SeqCst: the other half of the Dekker pair (module docs).
+        loom_dekker_fence();
+        if self.is_empty.load(Ordering::SeqCst) {
+            return;
+        }
         let claimed = {
             let mut w = self.waiters.lock();
             let all = w.claim_all();

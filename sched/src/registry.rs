@@ -3,42 +3,51 @@
 //!
 //! A task is registered when it is spawned and leaves when it completes.
 //! The registry holds one reference to each task (`task.rs`). It is split
-//! into shards, each a slab (a vector of slots plus a free list) under its
-//! own mutex, chosen by task id, so that workers spawning and finishing
-//! tasks at the same time rarely meet on one lock. A task remembers its
-//! slot index (`Header::slot`).
+//! into a power of two of shards, each a slab (a vector of slots plus a
+//! free list, and its own count of tasks) under its own mutex on its own
+//! cache line, chosen by the low bits of the task id, so that workers
+//! spawning and finishing tasks at the same time rarely meet on one lock
+//! or one cache line. A task remembers its slot index (`Header::slot`).
 //!
 //! Closing the registry (shutdown) takes every task out and refuses new
 //! ones; a task spawned after that is cancelled at once.
 
-use crate::primitives::{AtomicBool, AtomicUsize, Mutex, Ordering, lock};
+use crossbeam_utils::CachePadded;
+
+use crate::primitives::{AtomicBool, Mutex, Ordering, lock};
 use crate::task::{Header, TaskRef};
 
 pub(crate) struct Registry {
-    shards: Box<[Mutex<Shard>]>,
+    shards: Box<[CachePadded<Mutex<Shard>>]>,
+    /// `shards.len() - 1`; the length is a power of two.
+    mask: u64,
     closed: AtomicBool,
-    live: AtomicUsize,
 }
 
 #[derive(Default)]
 struct Shard {
     slots: Vec<Option<TaskRef>>,
     free: Vec<u32>,
+    /// Tasks registered in this shard.
+    live: usize,
 }
 
 impl Registry {
+    /// A registry of at least `shards` shards (rounded up to a power of two).
     pub(crate) fn new(shards: usize) -> Self {
+        let n = shards.max(1).next_power_of_two();
         Registry {
-            shards: (0..shards.max(1))
-                .map(|_| Mutex::new(Shard::default()))
+            shards: (0..n)
+                .map(|_| CachePadded::new(Mutex::new(Shard::default())))
                 .collect(),
+            mask: n as u64 - 1,
             closed: AtomicBool::new(false),
-            live: AtomicUsize::new(0),
         }
     }
 
     fn shard(&self, id: u64) -> &Mutex<Shard> {
-        &self.shards[(id % self.shards.len() as u64) as usize]
+        // The cast keeps the masked value, which is below `shards.len()`.
+        &self.shards[(id & self.mask) as usize]
     }
 
     /// Registers a new task; gives it back if the registry is closed.
@@ -61,8 +70,7 @@ impl Registry {
         // was queued (a Release/Acquire chain through the state word).
         h.slot.store(i, Ordering::Relaxed);
         s.slots[i as usize] = Some(task);
-        // Relaxed: a count for reports.
-        self.live.fetch_add(1, Ordering::Relaxed);
+        s.live += 1;
         Ok(())
     }
 
@@ -81,7 +89,7 @@ impl Registry {
             });
             if taken.is_some() {
                 s.free.push(i);
-                self.live.fetch_sub(1, Ordering::Relaxed);
+                s.live -= 1;
             }
             taken
         };
@@ -100,9 +108,10 @@ impl Registry {
         }
     }
 
-    /// How many tasks are registered.
+    /// How many tasks are registered (a sum over the shards, each counted
+    /// under its lock: exact when nothing spawns or completes meanwhile).
     pub(crate) fn len(&self) -> usize {
-        self.live.load(Ordering::Relaxed)
+        self.shards.iter().map(|shard| lock(shard).live).sum()
     }
 
     /// Closes the registry and takes every task out.
@@ -114,8 +123,8 @@ impl Registry {
             let mut s = lock(shard);
             out.extend(s.slots.drain(..).flatten());
             s.free.clear();
+            s.live = 0;
         }
-        self.live.store(0, Ordering::Relaxed);
         out
     }
 }

@@ -200,7 +200,8 @@ impl Builder {
             },
             registry: Registry::new(procs * 4),
             timers: Timers::new(),
-            next_id: AtomicU64::new(1),
+            next_id: CachePadded::new(AtomicU64::new(1)),
+            serial: RUNTIMES.fetch_add(1, core::sync::atomic::Ordering::Relaxed),
             activity: AtomicU64::new(0),
             shutdown: AtomicBool::new(false),
             blocking: AtomicUsize::new(0),
@@ -396,7 +397,12 @@ pub(crate) struct Shared {
     idle: Idle,
     registry: Registry,
     pub(crate) timers: Timers,
-    next_id: AtomicU64,
+    /// The next id no thread has taken yet; threads take [`ID_BATCH`] at
+    /// a time (see [`Shared::new_id`]).
+    next_id: CachePadded<AtomicU64>,
+    /// This runtime's number among the process's runtimes: the key of a
+    /// thread's cached ids.
+    serial: u64,
     /// Wake-ups and spawns, counted only when the deadlock check is on.
     activity: AtomicU64,
     shutdown: AtomicBool,
@@ -457,8 +463,7 @@ impl Shared {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        // Relaxed: ids only need to be unique.
-        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let id = self.new_id();
         let (notified, join, task) = new_task(future, self.clone(), id, location, name);
         if let Err(task) = self.registry.insert(task) {
             // Shut down: the task is cancelled before it ever runs.
@@ -468,6 +473,39 @@ impl Shared {
         }
         self.schedule(notified);
         join
+    }
+
+    /// A task id unique in this runtime. Each thread takes [`ID_BATCH`]
+    /// ids from the shared counter at a time and hands them out from a
+    /// thread-local cache keyed by the runtime's serial number, so that
+    /// workers spawning at once do not pass the counter's cache line back
+    /// and forth on every spawn (Go's per-P `goidcache` does the same).
+    /// Ids are therefore unique, not in spawn order across threads.
+    #[cfg(not(loom))]
+    fn new_id(&self) -> u64 {
+        ID_CACHE.with(|c| {
+            let mut cache = c.get();
+            if cache.runtime != self.serial || cache.next == cache.end {
+                // Relaxed: ids only need to be unique.
+                let start = self.next_id.fetch_add(ID_BATCH, Ordering::Relaxed);
+                cache = IdCache {
+                    runtime: self.serial,
+                    next: start,
+                    end: start + ID_BATCH,
+                };
+            }
+            let id = cache.next;
+            cache.next += 1;
+            c.set(cache);
+            id
+        })
+    }
+
+    /// Under loom: one id at a time (the cache is an optimisation only).
+    #[cfg(loom)]
+    fn new_id(&self) -> u64 {
+        // Relaxed: ids only need to be unique.
+        self.next_id.fetch_add(1, Ordering::Relaxed)
     }
 
     /// Counts a wake-up for the deadlock check.
@@ -657,6 +695,27 @@ impl Shared {
         }
         self.timers.clear();
     }
+}
+
+/// Ids a thread takes from a runtime's counter at a time.
+const ID_BATCH: u64 = 64;
+
+/// Runtimes made so far in this process, plus one: the next
+/// [`Shared::serial`]. A std atomic even under loom: a number, not a
+/// synchronisation the models explore.
+static RUNTIMES: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(1);
+
+/// A thread's cached task ids: `next..end` of runtime `runtime`.
+#[derive(Clone, Copy)]
+struct IdCache {
+    runtime: u64,
+    next: u64,
+    end: u64,
+}
+
+#[cfg(not(loom))]
+std::thread_local! {
+    static ID_CACHE: Cell<IdCache> = const { Cell::new(IdCache { runtime: 0, next: 0, end: 0 }) };
 }
 
 /// Marks P slots in [`Current`] as "none".

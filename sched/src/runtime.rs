@@ -41,9 +41,15 @@
 //! inside the poll). The monitor thread retakes a P whose M has been in the
 //! same poll for [`STUCK_AFTER`] (a goroutine that blocks its thread), and
 //! [`crate::block_in_place`] gives its own P away: both by one CAS from
-//! `epoch | IN_POLL` to `epoch + 1`, after which a new M runs the P. The
-//! old M finds out when its poll returns (its CAS back to `epoch` fails) and
-//! exits. A push from inside a poll first CASes `PUSHING` in (failing if
+//! `epoch | IN_POLL` to `epoch + 1`, after which another M runs the P. The
+//! old M finds out when its poll returns (its CAS back to `epoch` fails)
+//! and becomes a *spare* M (Go's idle M list): it waits, up to
+//! [`SPARE_M_IDLE`], for a later retake to hand it a P, and exits after
+//! that. A retake gives the P to a waiting spare M if there is one and
+//! starts a new thread only otherwise. If no thread can be started, the P
+//! waits in the spare list for the next M that becomes spare (at the
+//! latest, the stuck M itself when its poll returns), so it is never left
+//! without an M for good. A push from inside a poll first CASes `PUSHING` in (failing if
 //! the P was retaken, and then the task goes to the global queue), so the
 //! ring always has a single pusher: the retaking CAS cannot succeed during
 //! a push.
@@ -69,8 +75,8 @@ use crate::dump::{Deadlock, Dump, TaskInfo};
 use crate::policy::GLOBAL_EVERY;
 use crate::policy::{GlobalFifo, Scheduling, WorkStealing};
 use crate::primitives::{
-    Arc, AtomicBool, AtomicU64, AtomicUsize, JoinHandle as ThreadHandle, Mutex, Ordering, Parker,
-    fence, lock, spawn_thread, yield_thread,
+    Arc, AtomicBool, AtomicU64, AtomicUsize, Condvar, JoinHandle as ThreadHandle, Mutex, Ordering,
+    Parker, fence, lock, spawn_thread, yield_thread,
 };
 use crate::registry::Registry;
 use crate::task::{Header, JoinHandle, Notified, TaskState, new_task};
@@ -84,6 +90,11 @@ const EPOCH_SHIFT: u32 = 2;
 /// M (Go's sysmon preempts after 10 ms as well).
 #[cfg_attr(loom, allow(dead_code))]
 pub(crate) const STUCK_AFTER: Duration = Duration::from_millis(10);
+
+/// How long a spare M (one whose P was retaken) waits to be handed another
+/// P before its thread exits.
+#[cfg_attr(loom, allow(dead_code))]
+pub(crate) const SPARE_M_IDLE: Duration = Duration::from_secs(10);
 
 /// The monitor's period while some P is polling (and its longest sleep
 /// while none is).
@@ -210,9 +221,15 @@ impl Builder {
             name: self.name,
             deadlock_grace: self.deadlock_grace,
             threads: Mutex::new(Vec::new()),
+            spare: SpareMs {
+                state: Mutex::new(Spare::default()),
+                wake: Condvar::new(),
+            },
         });
         for p in 0..procs {
-            shared.start_worker(p, 0);
+            shared
+                .start_worker(p, 0)
+                .expect("hoare_sched: could not start a worker thread");
         }
         #[cfg(not(loom))]
         {
@@ -414,6 +431,23 @@ pub(crate) struct Shared {
     name: String,
     deadlock_grace: Option<Duration>,
     threads: Mutex<Vec<ThreadHandle>>,
+    /// Ms whose P was retaken, waiting for another (module docs).
+    spare: SpareMs,
+}
+
+/// The spare Ms (Go's idle M list) and the Ps handed to them.
+struct SpareMs {
+    state: Mutex<Spare>,
+    /// Signalled when a P is handed over, and at shutdown.
+    wake: Condvar,
+}
+
+#[derive(Default)]
+struct Spare {
+    /// Spare Ms waiting on `wake`.
+    waiting: usize,
+    /// Retaken Ps (with their new epoch) not yet taken by an M.
+    handoffs: Vec<(usize, u64)>,
 }
 
 /// One P's shared state (its run queue lives in the policy).
@@ -444,13 +478,75 @@ struct Idle {
 }
 
 impl Shared {
-    fn start_worker(self: &Arc<Self>, p: usize, epoch: u64) {
+    /// Starts an M for P `p` in `epoch`.
+    fn start_worker(self: &Arc<Self>, p: usize, epoch: u64) -> std::io::Result<()> {
         let s = self.clone();
         let h = spawn_thread(format!("{}-worker-{p}", self.name), move || {
             worker_main(s, p, epoch);
-        })
-        .expect("hoare_sched: could not start a worker thread");
+        })?;
         lock(&self.threads).push(h);
+        Ok(())
+    }
+
+    /// Gives P `p` in `epoch` (just retaken) to an M: a waiting spare M,
+    /// else a new thread, else the next M to become spare.
+    fn hand_p(self: &Arc<Self>, p: usize, epoch: u64) {
+        {
+            let mut spare = lock(&self.spare.state);
+            if spare.waiting > spare.handoffs.len() {
+                spare.handoffs.push((p, epoch));
+                drop(spare);
+                self.spare.wake.notify_one();
+                return;
+            }
+        }
+        if let Err(e) = self.start_worker(p, epoch) {
+            eprintln!(
+                "hoare_sched: could not start a worker thread for P {p} ({e}); the P waits \
+                 for the next worker whose P was handed off"
+            );
+            lock(&self.spare.state).handoffs.push((p, epoch));
+            self.spare.wake.notify_one();
+        }
+    }
+
+    /// The calling M's P was retaken: waits as a spare M for a P to be
+    /// handed to it; `None` at shutdown or after [`SPARE_M_IDLE`] without
+    /// one (the thread then exits).
+    fn wait_for_p(&self) -> Option<(usize, u64)> {
+        let mut spare = lock(&self.spare.state);
+        loop {
+            // Under the lock: `shut_down` sets the flag before it takes the
+            // lock to notify, so the flag or the notification reaches us.
+            if self.is_shutdown() {
+                return None;
+            }
+            if let Some(handoff) = spare.handoffs.pop() {
+                return Some(handoff);
+            }
+            spare.waiting += 1;
+            #[cfg(not(loom))]
+            let (guard, timeout) = self
+                .spare
+                .wake
+                .wait_timeout(spare, SPARE_M_IDLE)
+                .unwrap_or_else(|e| e.into_inner());
+            #[cfg(loom)]
+            let (guard, timeout) = (
+                self.spare
+                    .wake
+                    .wait(spare)
+                    .unwrap_or_else(|e| e.into_inner()),
+                false,
+            );
+            #[cfg(not(loom))]
+            let timeout = timeout.timed_out();
+            spare = guard;
+            spare.waiting -= 1;
+            if timeout && spare.handoffs.is_empty() && !self.is_shutdown() {
+                return None;
+            }
+        }
     }
 
     pub(crate) fn spawn<F>(
@@ -632,7 +728,7 @@ impl Shared {
             }
         }
         if !self.is_shutdown() {
-            self.start_worker(p, epoch + 1);
+            self.hand_p(p, epoch + 1);
         }
         true
     }
@@ -676,6 +772,8 @@ impl Shared {
         }
         drop(lock(self.timers.heap()));
         self.timers.changed.notify_all();
+        drop(lock(&self.spare.state));
+        self.spare.wake.notify_all();
         // Never on a thread of this runtime (`Runtime::drop`). A retake may
         // start an M meanwhile: join until none is left.
         loop {
@@ -892,18 +990,28 @@ pub fn block_in_place<R>(f: impl FnOnce() -> R) -> R {
     f()
 }
 
-/// The worker loop of an M holding P `p` in `epoch` (module docs).
-fn worker_main(shared: Arc<Shared>, p: usize, epoch: u64) {
-    let _enter = Enter::worker(&shared, p, epoch);
-    let mut w = Worker {
-        shared: &shared,
-        p,
-        epoch,
-        tick: 0,
-        streak: 0,
-        searching: false,
-    };
-    w.run();
+/// The life of an M: the worker loop while it holds P `p` in `epoch`,
+/// then, once that P was retaken, as a spare M that may be handed another
+/// (module docs).
+fn worker_main(shared: Arc<Shared>, mut p: usize, mut epoch: u64) {
+    loop {
+        {
+            let _enter = Enter::worker(&shared, p, epoch);
+            let mut w = Worker {
+                shared: &shared,
+                p,
+                epoch,
+                tick: 0,
+                streak: 0,
+                searching: false,
+            };
+            w.run();
+        }
+        match shared.wait_for_p() {
+            Some((q, e)) => (p, epoch) = (q, e),
+            None => return,
+        }
+    }
 }
 
 struct Worker<'a> {
@@ -994,6 +1102,7 @@ impl Worker<'_> {
     /// Parks until woken (module docs); the re-check may return at once.
     fn park(&mut self) {
         let idle = &self.shared.idle;
+        let was_searching = self.searching;
         if self.searching {
             self.searching = false;
             idle.searching.fetch_sub(1, Ordering::SeqCst);
@@ -1005,7 +1114,16 @@ impl Worker<'_> {
         }
         // SeqCst fence: the parker's half of the protocol.
         fence(Ordering::SeqCst);
-        if !self.shared.policy.has_work() && !self.shared.is_shutdown() {
+        // A worker that was not allowed to search leaves queued work to
+        // the searchers while there is one (Go's non-spinning M drops its
+        // P the same way): that searcher takes the work, or gives up and
+        // parks after this point, and then its own re-check below (it
+        // was searching) sees the work; a searcher that finds work while
+        // others wait wakes one (`stop_searching`). Without this a
+        // non-searcher would go round `find_task` and this re-check until
+        // the searcher took the task.
+        let leave_to_searchers = !was_searching && idle.searching.load(Ordering::SeqCst) > 0;
+        if (leave_to_searchers || !self.shared.policy.has_work()) && !self.shared.is_shutdown() {
             self.shared.ps[self.p].parker.park();
         }
         let mut s = lock(&idle.sleepers);

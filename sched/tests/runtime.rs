@@ -257,6 +257,34 @@ fn block_in_place_hands_the_p_to_another_worker_at_once() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "timing: waits for a thread to become a spare M")]
+fn handoffs_reuse_the_threads_whose_p_was_taken() {
+    // Each round's task gives its P away by `block_in_place`; the M it
+    // leaves waits as a spare and takes the P of the next round's handoff.
+    // Without reuse every round would start a new thread.
+    let rt = rt(1);
+    let rounds = 20;
+    let threads = rt.block_on(async move {
+        let mut seen = std::collections::HashSet::new();
+        for _ in 0..rounds {
+            let id = go(async {
+                // Lets the last round's old M reach the spare list first.
+                hoare_sched::sleep(Duration::from_millis(5)).await;
+                hoare_sched::block_in_place(|| std::thread::current().id())
+            })
+            .await
+            .unwrap();
+            seen.insert(id);
+        }
+        seen.len()
+    });
+    assert!(
+        threads <= 5,
+        "{rounds} handoffs ran on {threads} threads: spare Ms are not reused"
+    );
+}
+
+#[test]
 fn dump_lists_tasks_with_state_location_and_name() {
     let rt = rt(1);
     let (tx, rx) = hoare_chan::bounded::<()>(0);

@@ -48,9 +48,11 @@
 //!
 //! - **A goroutine that blocks its thread does not stall the others.**
 //!   A monitor thread (Go's sysmon) notices a worker stuck in one poll for
-//!   more than 10 ms and gives its P, with the P's queue, to a new worker
-//!   thread; [`block_in_place`] does the same at once. The old thread
-//!   finishes its poll and exits. The monitor also drives the timers.
+//!   more than 10 ms and gives its P, with the P's queue, to another
+//!   worker thread; [`block_in_place`] does the same at once. The old
+//!   thread finishes its poll and becomes a spare, which the next handoff
+//!   reuses instead of starting a thread (Go's idle M list); a spare that
+//!   gets no P for 10 s exits. The monitor also drives the timers.
 //! - **Panics stay in their goroutine.** A panicking task completes with
 //!   `Err(JoinError::Panicked(payload))`; the worker and the runtime go
 //!   on. A panic in `block_on`'s own future reaches its caller.

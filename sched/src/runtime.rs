@@ -8,7 +8,7 @@
 //! `procs` goroutines are polled at any moment, as `GOMAXPROCS` bounds Go.
 //! An **M** is an OS thread that runs the worker loop while it holds a P.
 //! Normally each P keeps its M for the runtime's lifetime; the handoff below
-//! gives a P a new M.
+//! gives a P another M.
 //!
 //! # The worker loop
 //!
@@ -419,6 +419,7 @@ pub(crate) struct Shared {
     next_id: CachePadded<AtomicU64>,
     /// This runtime's number among the process's runtimes: the key of a
     /// thread's cached ids.
+    #[cfg_attr(loom, allow(dead_code))]
     serial: u64,
     /// Wake-ups and spawns, counted only when the deadlock check is on.
     activity: AtomicU64,
@@ -707,8 +708,8 @@ impl Shared {
         self.registry.remove(h);
     }
 
-    /// Gives P `p`, held by an M in its `epoch`, to a new M; `false` if it
-    /// was retaken already.
+    /// Gives P `p`, held by an M in its `epoch`, to another M; `false` if
+    /// it was retaken already.
     fn retake(self: &Arc<Self>, p: usize, epoch: u64) -> bool {
         let status = &self.ps[p].status;
         let polling = epoch << EPOCH_SHIFT | IN_POLL;
@@ -796,6 +797,7 @@ impl Shared {
 }
 
 /// Ids a thread takes from a runtime's counter at a time.
+#[cfg_attr(loom, allow(dead_code))]
 const ID_BATCH: u64 = 64;
 
 /// Runtimes made so far in this process, plus one: the next
@@ -805,6 +807,7 @@ static RUNTIMES: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::
 
 /// A thread's cached task ids: `next..end` of runtime `runtime`.
 #[derive(Clone, Copy)]
+#[cfg_attr(loom, allow(dead_code))]
 struct IdCache {
     runtime: u64,
     next: u64,
@@ -946,9 +949,10 @@ pub async fn yield_now() {
 
 /// Runs `f`, which may block its thread (a blocking syscall, a long
 /// computation), without stopping the other goroutines: the calling
-/// worker's P, with its queue, goes to a new worker thread first, as Go
-/// does for a goroutine that enters a blocking syscall. The calling thread
-/// finishes its current poll without a P and then exits.
+/// worker's P, with its queue, goes to another worker thread first (a
+/// spare one if one waits, else a new one), as Go does for a goroutine
+/// that enters a blocking syscall. The calling thread finishes its current
+/// poll without a P and then waits as a spare for the next handoff.
 ///
 /// Outside a worker (in `block_on`, or on any other thread) it just runs
 /// `f`.

@@ -706,7 +706,8 @@ impl<T> JoinHandle<T> {
         unsafe { self.ptr.as_ref() }
     }
 
-    /// The task's id, as [`crate::Runtime::dump`] shows it.
+    /// The task's id, as [`crate::Runtime::dump`] shows it: unique within
+    /// its runtime, not in spawn order (each thread takes ids in batches).
     pub fn id(&self) -> u64 {
         self.header().id
     }

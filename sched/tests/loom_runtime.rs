@@ -1,7 +1,9 @@
-//! loom models of the whole runtime with one P (a worker thread and the
-//! `block_on` thread): worker parking against a spawn, a task's completion
-//! against its `JoinHandle`'s drop and `abort`, and a waker used after its
-//! task completed. The monitor and the timers do not run under loom.
+//! loom models of the whole runtime, most with one P (a worker thread and
+//! the `block_on` thread): worker parking against a spawn, a task's
+//! completion against its `JoinHandle`'s drop and `abort`, and a waker used
+//! after its task completed; and one with two Ps, where the worker that may
+//! not search parks and leaves a spawned task to the searcher. The monitor
+//! and the timers do not run under loom.
 
 #![cfg(loom)]
 
@@ -28,6 +30,26 @@ fn a_task_spawned_while_the_worker_goes_to_sleep_still_runs() {
     loom::model(|| {
         let rt = rt();
         // The worker is starting, searching or parking meanwhile.
+        let h = rt.spawn(async { 7 });
+        assert_eq!(rt.block_on(h).unwrap(), 7);
+    });
+}
+
+#[test]
+fn with_two_workers_parking_a_task_spawned_from_outside_still_runs() {
+    // Three threads that all park and unpark: one preemption keeps the
+    // search under CI's budget (with two it ran for over ten minutes).
+    let mut model = loom::model::Builder::new();
+    model.preemption_bound = Some(1);
+    model.check(|| {
+        // Two Ps: at most one worker searches; the other, finding nothing
+        // of its own while the first searches, parks even if the task is
+        // queued, trusting the searcher (or the pusher's wake-up) to run
+        // it. Checks that no interleaving loses the task (a hang); that the
+        // second worker re-checks the queues once the searcher has gone,
+        // so as not to sleep next to queued work, is not a liveness
+        // property the model can see.
+        let rt = Runtime::builder().procs(2).build();
         let h = rt.spawn(async { 7 });
         assert_eq!(rt.block_on(h).unwrap(), 7);
     });

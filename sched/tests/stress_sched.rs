@@ -160,3 +160,40 @@ fn shutdown_while_tasks_wake_each_other_loses_nothing_and_hangs_nowhere() {
         assert_eq!(drops.load(Ordering::SeqCst), 4);
     }
 }
+
+#[test]
+fn handoffs_to_spare_workers_race_with_spawns_and_shutdown() {
+    // Tasks on 2 Ps keep giving their P away (`block_in_place`) while
+    // others spawn and yield: Ps move between new and spare threads, and
+    // the runtime is dropped with spares waiting. Every task finishes once.
+    for round in 0..4u64 {
+        let rt = Runtime::builder().procs(2).build();
+        let done = Arc::new(AtomicUsize::new(0));
+        let d = done.clone();
+        let total = rt.block_on(async move {
+            let handles: Vec<_> = (0..64u64)
+                .map(|i| {
+                    let d = d.clone();
+                    go(async move {
+                        if i % 4 == round % 4 {
+                            hoare_sched::block_in_place(|| {
+                                std::thread::sleep(Duration::from_micros(200))
+                            });
+                        }
+                        yield_now().await;
+                        d.fetch_add(1, Ordering::SeqCst);
+                        i
+                    })
+                })
+                .collect();
+            let mut total = 0;
+            for h in handles {
+                total += h.await.unwrap();
+            }
+            total
+        });
+        assert_eq!(total, (0..64).sum::<u64>());
+        assert_eq!(done.load(Ordering::SeqCst), 64);
+        drop(rt);
+    }
+}

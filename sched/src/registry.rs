@@ -5,7 +5,7 @@
 //! The registry holds one reference to each task (`task.rs`). It is split
 //! into a power of two of shards, each a slab (a vector of slots plus a
 //! free list, and its own count of tasks) under its own mutex on its own
-//! cache line, chosen by the low bits of the task id, so that workers
+//! cache line, chosen by the task id's batch (`Registry::shard`), so that workers
 //! spawning and finishing tasks at the same time rarely meet on one lock
 //! or one cache line. A task remembers its slot index (`Header::slot`).
 //!
@@ -15,6 +15,7 @@
 use crossbeam_utils::CachePadded;
 
 use crate::primitives::{AtomicBool, Mutex, Ordering, lock};
+use crate::runtime::ID_BATCH;
 use crate::task::{Header, TaskRef};
 
 pub(crate) struct Registry {
@@ -45,9 +46,13 @@ impl Registry {
         }
     }
 
+    /// The shard of task `id`: by its batch of [`ID_BATCH`] ids, so that
+    /// the tasks one thread spawns in a row (it takes ids a batch at a
+    /// time) share a shard whose lock and slots stay in that thread's
+    /// cache, while two threads' batches land on different shards.
     fn shard(&self, id: u64) -> &Mutex<Shard> {
         // The cast keeps the masked value, which is below `shards.len()`.
-        &self.shards[(id & self.mask) as usize]
+        &self.shards[((id / ID_BATCH) & self.mask) as usize]
     }
 
     /// Registers a new task; gives it back if the registry is closed.

@@ -797,8 +797,7 @@ impl Shared {
 }
 
 /// Ids a thread takes from a runtime's counter at a time.
-#[cfg_attr(loom, allow(dead_code))]
-const ID_BATCH: u64 = 64;
+pub(crate) const ID_BATCH: u64 = 64;
 
 /// Runtimes made so far in this process, plus one: the next
 /// [`Shared::serial`]. A std atomic even under loom: a number, not a
@@ -848,6 +847,26 @@ loom::thread_local! {
 /// The runtime the calling thread belongs to (a worker, or `block_on`).
 pub(crate) fn current_shared() -> Option<Arc<Shared>> {
     CURRENT_SHARED.with(|c| c.borrow().clone())
+}
+
+/// Runs `f` on the runtime the calling thread belongs to, without taking a
+/// reference to it (`go` on a hot path: a clone and a drop of the `Arc`
+/// would pass its count's cache line between the workers at every spawn);
+/// `None` outside a runtime.
+pub(crate) fn with_current_shared<R>(f: impl FnOnce(&Arc<Shared>) -> R) -> Option<R> {
+    let ptr = CURRENT.with(Cell::get).shared;
+    if ptr.is_null() {
+        return None;
+    }
+    // SAFETY: `ptr` is `Arc::as_ptr` of the `Arc<Shared>` that the
+    // thread's innermost `Enter` stored in `CURRENT_SHARED` when it set
+    // `CURRENT`; that `Arc` stays alive until the `Enter` is dropped, which
+    // restores `CURRENT` first, and an `Enter` nested inside `f` (a
+    // `block_on` in a drop) moves it into its `prev_shared`, which keeps it
+    // alive too. So the count is at least one for as long as `f` runs, and
+    // the `ManuallyDrop` never decrements it.
+    let shared = core::mem::ManuallyDrop::new(unsafe { Arc::from_raw(ptr) });
+    Some(f(&shared))
 }
 
 /// Whether the calling thread is a worker of some runtime or inside
@@ -907,9 +926,9 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    let shared = current_shared()
-        .expect("hoare_sched::go must be called inside a hoare-sched runtime (a goroutine or Runtime::block_on)");
-    shared.spawn(future, None, Location::caller())
+    let location = Location::caller();
+    with_current_shared(|shared| shared.spawn(future, None, location))
+        .expect("hoare_sched::go must be called inside a hoare-sched runtime (a goroutine or Runtime::block_on)")
 }
 
 /// As [`go`], with a name shown by [`Runtime::dump`].
@@ -922,9 +941,9 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    let shared = current_shared()
-        .expect("hoare_sched::go_named must be called inside a hoare-sched runtime (a goroutine or Runtime::block_on)");
-    shared.spawn(future, Some(name.into()), Location::caller())
+    let location = Location::caller();
+    with_current_shared(|shared| shared.spawn(future, Some(name.into()), location))
+        .expect("hoare_sched::go_named must be called inside a hoare-sched runtime (a goroutine or Runtime::block_on)")
 }
 
 /// Lets the other goroutines of this P run before the calling one goes on

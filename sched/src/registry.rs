@@ -5,9 +5,10 @@
 //! The registry holds one reference to each task (`task.rs`). It is split
 //! into a power of two of shards, each a slab (a vector of slots plus a
 //! free list, and its own count of tasks) under its own mutex on its own
-//! cache line, chosen by the task id's batch (`Registry::shard`), so that workers
-//! spawning and finishing tasks at the same time rarely meet on one lock
-//! or one cache line. A task remembers its slot index (`Header::slot`).
+//! cache line, chosen by the task id's batch (`Registry::shard`), so that
+//! workers spawning and finishing tasks at the same time rarely meet on
+//! one lock or one cache line. A task remembers its slot index
+//! (`Header::slot`).
 //!
 //! Closing the registry (shutdown) takes every task out and refuses new
 //! ones; a task spawned after that is cancelled at once.

@@ -49,10 +49,10 @@
 //! starts a new thread only otherwise. If no thread can be started, the P
 //! waits in the spare list for the next M that becomes spare (at the
 //! latest, the stuck M itself when its poll returns), so it is never left
-//! without an M for good. A push from inside a poll first CASes `PUSHING` in (failing if
-//! the P was retaken, and then the task goes to the global queue), so the
-//! ring always has a single pusher: the retaking CAS cannot succeed during
-//! a push.
+//! without an M for good. A push from inside a poll first CASes `PUSHING`
+//! in (failing if the P was retaken, and then the task goes to the global
+//! queue), so the ring always has a single pusher: the retaking CAS cannot
+//! succeed during a push.
 //!
 //! # Shutdown
 //!

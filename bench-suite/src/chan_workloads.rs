@@ -416,7 +416,7 @@ pub fn workloads() -> Vec<Workload> {
 // Shared drivers
 
 /// Thread `t`'s share of `ops` split over `parts`; the shares add up to `ops`.
-pub(crate) fn share(ops: u64, t: u64, parts: u64) -> u64 {
+fn share(ops: u64, t: u64, parts: u64) -> u64 {
     ops / parts + u64::from(t < ops % parts)
 }
 
@@ -431,7 +431,7 @@ fn sent_sum(n: u64) -> u64 {
 }
 
 /// The sum of all values `producers` producers send for `ops` messages.
-pub(crate) fn expected_sum(ops: u64, producers: u64) -> u64 {
+fn expected_sum(ops: u64, producers: u64) -> u64 {
     (0..producers)
         .map(|p| sent_sum(share(ops, p, producers)))
         .sum()
@@ -647,17 +647,38 @@ fn ping_pong<T: Tx, R: Rx>(ops: u64, mut new: impl FnMut() -> (T, R)) -> Duratio
 pub(crate) fn async_many_to_one<S: Executor, T: AsyncTx, R: AsyncRx>(
     ops: u64,
     producers: u64,
-    (tx, mut rx): (T, R),
+    (tx, rx): (T, R),
+) -> Duration {
+    async_fan::<S, T, R>(ops, producers, tx, vec![rx])
+}
+
+/// `producers` tasks share `tx`; one consumer task per receiver of `rxs`
+/// (handles of one channel) receives its share of the `ops` messages. The
+/// clock runs from the first spawn (from the future of `block_on`) to the
+/// last consumer's end; the sum of the received values is checked.
+pub(crate) fn async_fan<S: Executor, T: AsyncTx, R: AsyncRx>(
+    ops: u64,
+    producers: u64,
+    tx: T,
+    rxs: Vec<R>,
 ) -> Duration {
     let (elapsed, sum) = S::start().block_on(async move {
         let begun = Instant::now();
-        let consumer = S::go(async move {
-            let mut sum = 0;
-            for _ in 0..ops {
-                sum += rx.take_async().await;
-            }
-            sum
-        });
+        let consumers = rxs.len() as u64;
+        let consumers: Vec<_> = rxs
+            .into_iter()
+            .enumerate()
+            .map(|(c, mut rx)| {
+                let n = share(ops, c as u64, consumers);
+                S::go(async move {
+                    let mut sum = 0;
+                    for _ in 0..n {
+                        sum += rx.take_async().await;
+                    }
+                    sum
+                })
+            })
+            .collect();
         let producers: Vec<_> = (0..producers)
             .map(|p| {
                 let (tx, n) = (tx.clone(), share(ops, p, producers));
@@ -668,7 +689,10 @@ pub(crate) fn async_many_to_one<S: Executor, T: AsyncTx, R: AsyncRx>(
                 })
             })
             .collect();
-        let sum = consumer.await;
+        let mut sum = 0;
+        for c in consumers {
+            sum += c.await;
+        }
         let elapsed = begun.elapsed();
         for p in producers {
             p.await;

@@ -54,7 +54,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use crate::chan_adapters::{AsyncRx, AsyncTx};
-use crate::chan_workloads::{ASYNC_CAP, ASYNC_PRODUCERS, async_many_to_one, expected_sum, share};
+use crate::chan_workloads::{ASYNC_CAP, ASYNC_PRODUCERS, async_fan, async_many_to_one};
 use crate::sched_adapters::{Executor, Hoare, HoareFifo, Tokio};
 use crate::workload::{Scenario, Workload};
 
@@ -537,52 +537,17 @@ fn chained_spawn<S: Executor>(ops: u64) -> Duration {
 // Goroutine channels (spsc and mpsc: `crate::chan_workloads::async_many_to_one`)
 
 /// `producers` tasks share one sender, `consumers` tasks share one
-/// receiver; `ops` messages in all. The clock runs from the first spawn
-/// (from the future of `block_on`) to the last consumer's end; the sum of
-/// the received values is checked.
+/// receiver (clones of it); `ops` messages in all
+/// ([`crate::chan_workloads::async_fan`]).
 fn async_many_to_many<S: Executor, T: AsyncTx, R: AsyncRx + Clone>(
     ops: u64,
     producers: u64,
     consumers: u64,
     (tx, rx): (T, R),
 ) -> Duration {
-    let (elapsed, sum) = S::start().block_on(async move {
-        let begun = Instant::now();
-        let consumers: Vec<_> = (0..consumers)
-            .map(|c| {
-                let (mut rx, n) = (rx.clone(), share(ops, c, consumers));
-                S::go(async move {
-                    let mut sum = 0;
-                    for _ in 0..n {
-                        sum += rx.take_async().await;
-                    }
-                    sum
-                })
-            })
-            .collect();
-        drop(rx);
-        let producers: Vec<_> = (0..producers)
-            .map(|p| {
-                let (tx, n) = (tx.clone(), share(ops, p, producers));
-                S::go(async move {
-                    for i in 0..n {
-                        tx.put_async(i).await;
-                    }
-                })
-            })
-            .collect();
-        let mut sum = 0;
-        for c in consumers {
-            sum += c.await;
-        }
-        let elapsed = begun.elapsed();
-        for p in producers {
-            p.await;
-        }
-        (elapsed, sum)
-    });
-    assert_eq!(sum, expected_sum(ops, producers));
-    elapsed
+    let rxs = (0..consumers).map(|_| rx.clone()).collect();
+    drop(rx);
+    async_fan::<S, T, R>(ops, producers, tx, rxs)
 }
 
 /// Two tasks bounce a counter over `ping` and `pong`, `ops` round trips;

@@ -23,27 +23,31 @@
 //! * `chained_spawn`: each task spawns the next, [`CHAIN`] deep; the last
 //!   one signals the calling thread.
 //!
-//! To them this module adds `async_spsc_*`: one producer goroutine sends
-//! `u64`s to one consumer goroutine over hoare-chan's bounded(0),
-//! bounded(1), bounded([`ASYNC_CAP`]) and unbounded channels on
-//! hoare-sched, against `tokio::sync::mpsc` on tokio (which has no
-//! capacity 0: tokio is absent from that row). They run the channel
-//! group's own async driver (`crate::chan_workloads`), which checks the
-//! sum of the received values.
+//! To them this module adds the goroutine channel rows, each over
+//! hoare-chan's bounded(0), bounded(1), bounded([`ASYNC_CAP`]) and
+//! unbounded channels on hoare-sched: `async_spsc_*` (one producer task,
+//! one consumer), `async_mpsc_*` ([`ASYNC_PRODUCERS`] producers),
+//! `async_mpmc_*` (as many producers and [`ASYNC_CONSUMERS`] consumers)
+//! and `async_ping_pong_*` (two tasks bouncing one value, a round trip per
+//! operation). tokio runs them with `tokio::sync::mpsc`, which has no
+//! capacity 0 and one consumer: it is absent from the bounded(0) and mpmc
+//! rows. The channel rows check the sum of the received values.
 //!
-//! Every scenario runs on three runtimes (see [`crate::sched_adapters`]):
-//! `hoare` (hoare-sched, 2 Ps, work stealing), `tokio` (tokio's
-//! multi-thread runtime, 2 workers) and `hoare-fifo`, hoare-sched
+//! Every scenario runs on hoare-sched (`hoare`: 2 Ps, work stealing), on
+//! tokio's multi-thread runtime (`tokio`: 2 workers) and in Go (`go`: the
+//! program in `bench-suite/go/`, see [`crate::go`]; Go has no unbounded
+//! channel), and tokio's shapes and spsc also on `hoare-fifo`, hoare-sched
 //! with `Policy::GlobalFifo`: a baseline that shows what the per-P queues
 //! and stealing buy. It is not a peer: the targets compare `hoare` with
 //! the fastest implementation that is not hoare's (see
 //! [`crate::targets`]).
 //!
-//! One operation is one round of a shape (a message in `async_spsc_*`).
-//! Each `run(ops)` starts a fresh runtime before its clock starts and drops
-//! it after the clock stops, and does `ops` rounds on it; every round
-//! checks that all of its tasks ran (every message received, every handle
-//! awaited, the completion signal received).
+//! One operation is one round of a shape (a message in the channel rows,
+//! a round trip in ping-pong). Each `run(ops)` starts a fresh runtime
+//! before its clock starts and drops it after the clock stops, and does
+//! `ops` rounds on it; every round checks that all of its tasks ran (every
+//! message received, every handle awaited, the completion signal
+//! received).
 //!
 //! [`crate::memory::idle_tasks`] adds the heap bytes of an idle task: the
 //! scheduler's own overhead, and blocked on its own channel receive.
@@ -72,12 +76,15 @@ pub const CHAIN: usize = 1_000;
 /// The paragraph the report prints under the group's heading.
 pub const INTRO: &str = "The shapes of tokio's scheduler benchmark (`rt_multi_threaded`: \
     `spawn_many_local`, `spawn_many_remote_idle`, `yield_many`, `ping_pong`, \
-    `chained_spawn`, with its counts) and async spsc channels between two goroutines, each \
-    on hoare-sched (`hoare`: 2 Ps, work stealing) and on tokio's multi-thread runtime \
-    (`tokio`: 2 worker threads). `hoare-fifo` is hoare-sched with `Policy::GlobalFifo`, one \
-    queue shared by both workers: a baseline that shows what the per-P queues and stealing \
-    buy, not a peer (the targets leave it out). One operation is one round of the shape \
-    (the channel rows: one `u64` message). Each sample starts a fresh runtime before its \
+    `chained_spawn`, with its counts) and async channels between goroutines (spsc, mpsc, \
+    mpmc and ping-pong over every flavor), each on hoare-sched (`hoare`: 2 Ps, work \
+    stealing), on tokio's multi-thread runtime (`tokio`: 2 worker threads) and in Go \
+    (`go`: the program in `bench-suite/go/`, goroutines and Go channels, `GOMAXPROCS=2`). \
+    `hoare-fifo` is hoare-sched with `Policy::GlobalFifo`, one queue shared by both \
+    workers: a baseline that shows what the per-P queues and stealing buy, not a peer (the \
+    targets leave it out). One operation is one round of the shape (the channel rows: one \
+    `u64` message; the ping-pong rows: one round trip). Each sample starts a fresh runtime \
+    (for Go, a fresh process, which times itself after one untimed warm-up) before its \
     clock starts and drops it after the clock stops; every round checks that all of its \
     tasks ran.";
 

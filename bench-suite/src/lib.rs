@@ -1,8 +1,9 @@
 //! # hoare-bench: the comparison suite
 //!
 //! Workloads that pit hoare's primitives and scheduler against their peers
-//! (std, parking_lot, crossbeam, flume, kanal, tokio) in one process, and the machinery that
-//! measures them and writes the report. Two front ends share it:
+//! (std, parking_lot, crossbeam, flume, kanal, tokio, and Go through
+//! `bench-suite/go/`) in one process tree, and the machinery that measures
+//! them and writes the report. Two front ends share it:
 //!
 //! * the `hoare-bench` binary (`cargo run --release -p hoare-bench --
 //!   --quick`) measures every workload, draws a progress bar and writes

@@ -37,7 +37,8 @@ static ALLOC: CountingAlloc = CountingAlloc;
 
 const USAGE: &str = "\
 hoare-bench: compare hoare with std, parking_lot, crossbeam, flume, kanal and tokio
-(group sched: hoare-sched against tokio's multi-thread runtime)
+(group sched: hoare-sched against tokio's multi-thread runtime and Go; the Go
+entries run when `go` is on PATH)
 
 USAGE: cargo run --release -p hoare-bench -- [OPTIONS]
 

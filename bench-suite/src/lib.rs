@@ -48,6 +48,7 @@
 //! | [`targets`] | the performance targets the report checks |
 //! | [`machine`] | the machine summary (CPU, cores, rustc, date) |
 //! | [`report`] | the Markdown report |
+//! | [`results`] | `--json` output and the `--compare` regression check |
 //! | [`plot`] | the SVG bar charts |
 
 pub mod chan_adapters;
@@ -59,6 +60,7 @@ pub mod memory;
 pub mod pinned;
 pub mod plot;
 pub mod report;
+pub mod results;
 pub mod sched_adapters;
 pub mod sched_workloads;
 pub mod sync_workloads;

@@ -2,8 +2,9 @@
 //!
 //! ```text
 //! cargo run --release -p hoare-bench -- --quick     # < 2 min, writes bench-suite/REPORT.md
-//! cargo run --release -p hoare-bench                # full run, ~5 min
+//! cargo run --release -p hoare-bench                # full run, ~11 min on 2 cores
 //! cargo run --release -p hoare-bench -- --smoke     # seconds; report to a temp dir
+//! cargo run --release -p hoare-bench -- --quick --only sched --json new.json --compare old.json
 //! ```
 //!
 //! Steps: parse the options, detect the machine, measure the pinned
@@ -26,7 +27,7 @@ use hoare_bench::memory::{self, CountingAlloc};
 use hoare_bench::report::{self, Run};
 use hoare_bench::targets::{self, Verdict};
 use hoare_bench::workload::{Scenario, Workload};
-use hoare_bench::{go, pinned, plot, workload};
+use hoare_bench::{go, pinned, plot, results, workload};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 /// Counts the heap bytes of the channels and idle tasks in the report's
@@ -49,6 +50,12 @@ OPTIONS:
     --out <DIR>       write REPORT.md and plots/ to DIR
                       (default: the bench-suite crate directory)
     --filter <TEXT>   only scenarios whose group/name contains TEXT
+    --only <GROUP>    only one group: sync, chan or sched
+    --json <FILE>     also write every entry's figures to FILE as JSON
+    --compare <OLD>   compare with OLD (a file written by --json): list the
+                      entries whose median got slower by more than the
+                      threshold, and exit with status 3 if there are any
+    --threshold <PCT> the --compare threshold in percent (default 10)
     --list            list the workloads and exit
     -h, --help        print this help
 
@@ -62,6 +69,10 @@ struct Options {
     config: Config,
     out: PathBuf,
     filter: Option<String>,
+    only: Option<String>,
+    json: Option<PathBuf>,
+    compare: Option<PathBuf>,
+    threshold: f64,
     list: bool,
     /// This process is the pinned child: measure only the pinned
     /// scenarios and report on stdout.
@@ -72,6 +83,10 @@ fn parse(args: &[String]) -> Result<Options, String> {
     let mut config = Config::full();
     let mut out = None;
     let mut filter = None;
+    let mut only = None;
+    let mut json = None;
+    let mut compare = None;
+    let mut threshold = results::DEFAULT_THRESHOLD;
     let mut list = false;
     let mut pinned_child = false;
     let mut it = args.iter();
@@ -84,6 +99,26 @@ fn parse(args: &[String]) -> Result<Options, String> {
             pinned::CHILD_FLAG => pinned_child = true,
             "--out" => out = Some(PathBuf::from(it.next().ok_or("--out needs a directory")?)),
             "--filter" => filter = Some(it.next().ok_or("--filter needs a text")?.clone()),
+            "--only" => {
+                let group = it.next().ok_or("--only needs a group")?;
+                if !["sync", "chan", "sched"].contains(&group.as_str()) {
+                    return Err(format!("--only takes sync, chan or sched, not `{group}`"));
+                }
+                only = Some(group.clone());
+            }
+            "--json" => json = Some(PathBuf::from(it.next().ok_or("--json needs a file")?)),
+            "--compare" => {
+                compare = Some(PathBuf::from(it.next().ok_or("--compare needs a file")?));
+            }
+            "--threshold" => {
+                let pct = it.next().ok_or("--threshold needs a percentage")?;
+                threshold = pct
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|p| p.is_finite() && *p >= 0.0)
+                    .ok_or(format!("--threshold takes a percentage >= 0, not `{pct}`"))?
+                    / 100.0;
+            }
             "-h" | "--help" => return Err(String::new()),
             other => return Err(format!("unknown option `{other}`")),
         }
@@ -99,6 +134,10 @@ fn parse(args: &[String]) -> Result<Options, String> {
         config,
         out,
         filter,
+        only,
+        json,
+        compare,
+        threshold,
         list,
         pinned_child,
     })
@@ -134,6 +173,10 @@ fn main() -> ExitCode {
                 .filter
                 .as_ref()
                 .is_none_or(|f| w.scenario.id().contains(f.as_str()))
+                && options
+                    .only
+                    .as_ref()
+                    .is_none_or(|g| w.scenario.group == g.as_str())
         })
         .collect();
     if options.list {
@@ -163,7 +206,9 @@ fn main() -> ExitCode {
         eprintln!("warning: debug build; pass --release for meaningful numbers");
     }
     match run(&options, &args, &workloads) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(0) => ExitCode::SUCCESS,
+        // `--compare` found entries that got slower.
+        Ok(_) => ExitCode::from(3),
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::FAILURE
@@ -176,6 +221,9 @@ fn child_args(options: &Options) -> Vec<String> {
     let mut args = vec![format!("--{}", options.config.mode)];
     if let Some(f) = &options.filter {
         args.extend(["--filter".to_owned(), f.clone()]);
+    }
+    if let Some(g) = &options.only {
+        args.extend(["--only".to_owned(), g.clone()]);
     }
     args
 }
@@ -201,8 +249,22 @@ fn run(
     options: &Options,
     args: &[String],
     workloads: &[Workload],
-) -> Result<(), Box<dyn std::error::Error>> {
+) -> Result<usize, Box<dyn std::error::Error>> {
     let config = &options.config;
+    // Read the old run first: a bad file should fail before the long run.
+    let old = match &options.compare {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| format!("--compare: read {}: {e}", path.display()))?;
+            let doc: serde_json::Value = serde_json::from_str(&text)
+                .map_err(|e| format!("--compare: {} is not JSON: {e}", path.display()))?;
+            Some(
+                results::medians(&doc)
+                    .map_err(|e| format!("--compare: {}: {e}", path.display()))?,
+            )
+        }
+        None => None,
+    };
     let machine = Machine::detect();
     let started = Instant::now();
     let plain = !std::io::stderr().is_terminal();
@@ -339,6 +401,40 @@ fn run(
     if unmeasured > 0 {
         println!("-       {unmeasured} targets not measured in this run");
     }
+    let doc = results::to_json(config.mode, &machine, &results);
+    if let Some(path) = &options.json {
+        std::fs::write(path, serde_json::to_string_pretty(&doc)?)
+            .map_err(|e| format!("--json: write {}: {e}", path.display()))?;
+        println!("wrote {}", path.display());
+    }
+    let mut regressions = 0;
+    if let Some(old) = &old {
+        let new = results::medians(&doc)?;
+        let c = results::compare(old, &new, options.threshold);
+        println!(
+            "compare: {} of {} entries slower by more than {:.0} %",
+            c.slower.len(),
+            c.slower.len() + c.unchanged_or_faster,
+            options.threshold * 100.0
+        );
+        for s in &c.slower {
+            println!(
+                "SLOWER  {} {}: {} -> {} ({:.2}x)",
+                s.id,
+                s.implementation,
+                report::format_ns(s.old_ns),
+                report::format_ns(s.new_ns),
+                s.ratio()
+            );
+        }
+        for e in &c.only_old {
+            println!("gone    {e} (only in the old run)");
+        }
+        for e in &c.only_new {
+            println!("new     {e} (not in the old run)");
+        }
+        regressions = c.slower.len();
+    }
     println!(
         "wrote {} and {} plots under {} in {:.1} s",
         report_path.display(),
@@ -346,5 +442,5 @@ fn run(
         plots.display(),
         started.elapsed().as_secs_f64()
     );
-    Ok(())
+    Ok(regressions)
 }

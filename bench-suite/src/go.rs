@@ -33,14 +33,32 @@ fn source_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("go")
 }
 
+/// The built program and the Go version that built it.
+struct Built {
+    binary: PathBuf,
+    version: String,
+}
+
 /// The built program, or why there is none; built once per process.
-fn program() -> &'static Result<PathBuf, String> {
-    static PROGRAM: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+fn program() -> &'static Result<Built, String> {
+    static PROGRAM: OnceLock<Result<Built, String>> = OnceLock::new();
     PROGRAM.get_or_init(build)
 }
 
+/// The built program's path.
+///
+/// # Panics
+/// If Go is not [`available`]: a Go entry that cannot run stops the run
+/// loudly rather than report a made-up figure.
+fn binary() -> &'static Path {
+    match program() {
+        Ok(built) => &built.binary,
+        Err(e) => panic!("the Go baseline is not available: {e}"),
+    }
+}
+
 /// `go build` of [`source_dir`] into a per-user temporary directory.
-fn build() -> Result<PathBuf, String> {
+fn build() -> Result<Built, String> {
     let version = Command::new("go")
         .arg("version")
         .output()
@@ -69,18 +87,19 @@ fn build() -> Result<PathBuf, String> {
             String::from_utf8_lossy(&out.stderr).trim()
         ));
     }
-    Ok(binary)
+    Ok(Built {
+        binary,
+        version: String::from_utf8_lossy(&version.stdout).trim().to_owned(),
+    })
 }
 
 /// `Ok` with the Go version if the Go entries can run, or the reason they
 /// cannot (no `go` on `PATH`, a failed build).
 pub fn available() -> Result<String, String> {
-    program().as_ref().map_err(Clone::clone)?;
-    let out = Command::new("go")
-        .arg("version")
-        .output()
-        .map_err(|e| format!("`go version`: {e}"))?;
-    Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    match program() {
+        Ok(built) => Ok(built.version.clone()),
+        Err(e) => Err(e.clone()),
+    }
 }
 
 /// Runs the built program with `args` under `GOMAXPROCS` = [`PROCS`] and
@@ -91,10 +110,7 @@ pub fn available() -> Result<String, String> {
 /// `key` line: a Go entry that cannot measure stops the run loudly rather
 /// than report a made-up figure.
 fn query(args: &[&str], key: &str) -> f64 {
-    let program = match program() {
-        Ok(p) => p,
-        Err(e) => panic!("the Go baseline is not available: {e}"),
-    };
+    let program = binary();
     let out = Command::new(program)
         .args(args)
         .env("GOMAXPROCS", PROCS.to_string())
@@ -170,14 +186,12 @@ pub fn is_go(w: &Workload) -> bool {
 /// # Panics
 /// If Go is not [`available`].
 pub fn listed() -> Vec<String> {
-    let program = match program() {
-        Ok(p) => p,
-        Err(e) => panic!("the Go baseline is not available: {e}"),
-    };
+    let program = binary();
     let out = Command::new(program)
         .arg("list")
         .output()
         .unwrap_or_else(|e| panic!("run {}: {e}", program.display()));
+    assert!(out.status.success(), "`hoarebench list` failed");
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .map(str::to_owned)

@@ -280,8 +280,10 @@ fn run(
     // Without Go, its entries are left out and the report says why.
     let go_entries = workloads.iter().filter(|w| go::is_go(w)).count();
     let without_go: Vec<Workload>;
-    let workloads = match go::available() {
-        Err(why) if go_entries > 0 => {
+    // (Only asked when there are Go entries: the first ask builds Go.)
+    let go_missing = (go_entries > 0).then(go::available).and_then(Result::err);
+    let workloads = match go_missing {
+        Some(why) => {
             notes.push(format!(
                 "The {go_entries} Go entries were not measured: {why}."
             ));

@@ -1,7 +1,8 @@
-// Command hoarebench runs the Go side of hoare-bench: the scheduler and
-// goroutine-channel workloads of bench-suite, written with goroutines and
-// Go channels, with the same shapes and counts as the Rust workloads of the
-// same name (bench-suite/src/sched_workloads.rs).
+// Command hoarebench runs the Go side of hoare-bench: the channel, sync and
+// scheduler workloads of bench-suite, written with goroutines, Go channels,
+// select and the sync package, with the same shapes and counts as the Rust
+// workloads of the same name (bench-suite/src/chan_workloads.rs in chan.go,
+// sync_workloads.rs in sync.go, sched_workloads.rs here).
 //
 // hoare-bench builds this program and runs it once per sample:
 //
@@ -99,6 +100,8 @@ func workloads() map[string]workload {
 			return channelPingPong(ops, c)
 		})
 	}
+	addChanWorkloads(w)
+	addSyncWorkloads(w)
 	return w
 }
 

@@ -32,6 +32,12 @@
 //! received); of an async workload, from the first spawn to the consumer
 //! task's end; runtime construction is outside it.
 //!
+//! Go's entries (`bench-suite/go/chan.go`, see [`crate::go`]) run the same
+//! shapes with goroutines for threads and tasks, every bounded flavor; Go
+//! has no unbounded channel. In the pinned tables Go runs with
+//! `GOMAXPROCS=1`, what Go picks by itself in a process confined to one
+//! core.
+//!
 //! Implementations appear where they have the operation: std has no
 //! multi-consumer receiver and no select, kanal no select, tokio's `mpsc`
 //! is async and single-consumer, and crossbeam and std have no async API.
@@ -409,8 +415,23 @@ pub fn workloads() -> Vec<Workload> {
     rows! { out, &PINNED_MPSC, mpsc, [b0, b1, bn, unb], [hoare, std, crossbeam, flume, kanal] }
     rows! { out, &PINNED_MPMC, mpmc, [b0, b1, bn, unb], [hoare, crossbeam, flume, kanal] }
     rows! { out, &OVERSUB_MPMC, mpmc_oversubscribed, [b0, b1, bn, unb], [hoare, crossbeam, flume, kanal] }
+    // Go (bench-suite/go/chan.go): every bounded flavor, with goroutines
+    // for threads and tasks; Go has no unbounded channel.
+    go_rows! { out, SEQ[0], SPSC[0, 1, 2], MPSC[0, 1, 2], MPMC[0, 1, 2] }
+    go_rows! { out, SELECT_RX[0, 1, 2], SELECT_BOTH[0, 1, 2], ASYNC_SPSC[0, 1], ASYNC_MPSC[0, 1] }
+    go_rows! { out, PINNED_SPSC[0, 1, 2], PINNED_MPSC[0, 1, 2], PINNED_MPMC[0, 1, 2] }
+    go_rows! { out, OVERSUB_MPMC[0, 1, 2] }
+    out.push(crate::go_workload!(PING_PONG));
     out
 }
+
+/// Pushes the Go entry of each listed element of each scenario array.
+macro_rules! go_rows {
+    ($out:ident, $($sc:ident [$($i:literal),*]),* $(,)?) => {
+        $( $( $out.push(crate::go_workload!($sc[$i])); )* )*
+    };
+}
+use go_rows;
 
 // ---------------------------------------------------------------------------
 // Shared drivers
@@ -734,7 +755,11 @@ mod tests {
     fn every_workload_delivers_every_message() {
         // Each workload asserts its own checksum; small counts exercise
         // uneven shares (7 over 4 and 8 threads) and the capacity-N flavor.
-        for w in workloads() {
+        let go = crate::go::required_or_skip("every_workload_delivers_every_message (Go entries)");
+        for w in workloads()
+            .into_iter()
+            .filter(|w| go || !crate::go::is_go(w))
+        {
             for ops in [1, 7, 40] {
                 (w.run)(ops);
             }

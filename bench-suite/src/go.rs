@@ -1,13 +1,15 @@
 //! The Go baseline: `bench-suite/go/`, a Go program (standard library only)
-//! that runs the scheduler and goroutine-channel workloads with goroutines
-//! and Go channels, in the same shapes and counts as the Rust workloads of
-//! the same `group/name`.
+//! that runs the channel, sync and scheduler workloads with goroutines, Go
+//! channels, `select` and the `sync` package, in the same shapes and counts
+//! as the Rust workloads of the same `group/name` (Go has no unbounded
+//! channel, so the unbounded rows have no Go entry).
 //!
 //! The first use builds it with the `go` on `PATH` (`go build`, into a
 //! directory under the system's temporary directory); every
 //! [`Workload::run`] of a `go` entry then runs it once as a child process,
 //! `hoarebench run <group/name> <ops>`, with `GOMAXPROCS` set to
-//! [`PROCS`], the worker count of the Rust runtimes. The program times its
+//! [`PROCS`], the worker count of the Rust runtimes and the core count the
+//! thread workloads are sized for (1 in the single-core tables). The program times its
 //! own `ops` operations after one untimed warm-up of the same workload, so
 //! process start-up is not in the figure, and prints `elapsed_ns <n>`; it
 //! checks its own results (sums, completion) and fails loudly otherwise.
@@ -102,18 +104,18 @@ pub fn available() -> Result<String, String> {
     }
 }
 
-/// Runs the built program with `args` under `GOMAXPROCS` = [`PROCS`] and
+/// Runs the built program with `args` under `GOMAXPROCS` = `procs` and
 /// returns the number after `key` in its output.
 ///
 /// # Panics
 /// If Go is not [`available`], the program fails, or its output has no
 /// `key` line: a Go entry that cannot measure stops the run loudly rather
 /// than report a made-up figure.
-fn query(args: &[&str], key: &str) -> f64 {
+fn query(args: &[&str], key: &str, procs: usize) -> f64 {
     let program = binary();
     let out = Command::new(program)
         .args(args)
-        .env("GOMAXPROCS", PROCS.to_string())
+        .env("GOMAXPROCS", procs.to_string())
         .output()
         .unwrap_or_else(|e| panic!("run {}: {e}", program.display()));
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -136,8 +138,20 @@ fn query(args: &[&str], key: &str) -> f64 {
 
 /// Performs `ops` operations of `scenario` in the Go program and returns
 /// the time it measured.
+///
+/// `GOMAXPROCS` is [`PROCS`], or 1 for a scenario measured in a process
+/// pinned to one core, which is what Go picks by itself there.
 pub fn run(scenario: &Scenario, ops: u64) -> Duration {
-    let nanos = query(&["run", &scenario.id(), &ops.to_string()], "elapsed_ns");
+    let procs = if crate::chan_workloads::is_pinned(scenario) {
+        1
+    } else {
+        PROCS
+    };
+    let nanos = query(
+        &["run", &scenario.id(), &ops.to_string()],
+        "elapsed_ns",
+        procs,
+    );
     Duration::from_nanos(nanos as u64)
 }
 
@@ -158,7 +172,7 @@ pub fn idle_bytes(tasks: usize, on: IdleOn) -> f64 {
         IdleOn::Shared => "shared",
         IdleOn::Own => "own",
     };
-    query(&["idle", &tasks.to_string(), on], "idle_bytes")
+    query(&["idle", &tasks.to_string(), on], "idle_bytes", PROCS)
 }
 
 /// The `go` entry of `scenario`: a [`Workload`] whose `run` is [`run`] on

@@ -186,9 +186,12 @@ fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     if options.pinned_child {
+        // The parent left the Go entries out if Go cannot run; so does
+        // the child.
+        let go = workloads.iter().any(go::is_go) && go::available().is_ok();
         let pinned: Vec<_> = workloads
             .into_iter()
-            .filter(|w| is_pinned(w.scenario))
+            .filter(|w| is_pinned(w.scenario) && (go || !go::is_go(w)))
             .collect();
         return match pinned::serve(&pinned, &options.config) {
             Ok(()) => ExitCode::SUCCESS,

@@ -14,6 +14,13 @@
 //! * each workload checks afterwards that it did all its operations (a lock
 //!   counter equals `ops`), so a broken peer cannot look fast.
 //!
+//! Go's entries (`bench-suite/go/sync.go`, see [`crate::go`]) use Go's
+//! `sync` package with goroutines for threads and tasks: `sync.Mutex` for
+//! both mutex rows (Go has one mutex for goroutines), `sync.RWMutex`,
+//! `sync.WaitGroup`, a buffered channel for the semaphore (Go's idiom), and
+//! `sync.Once` guarding a package variable for the once-cell (Go 1.19 has no
+//! `OnceValue`).
+//!
 //! Peers that have no counterpart for a scenario are left out rather than
 //! approximated: std's `Barrier` needs every party to wait, so it cannot
 //! count down 1,000 one-shot tasks and the fan-in compares a
@@ -169,6 +176,17 @@ pub fn workloads() -> Vec<Workload> {
         w(&ONCE_CALL_DONE, "hoare", once_call_done_hoare),
         w(&ONCE_CALL_DONE, "std", once_call_done_std),
         w(&ONCE_CALL_DONE, "parking_lot", once_call_done_parking_lot),
+        // Go (bench-suite/go/sync.go): the sync package and, for the
+        // semaphore, Go's buffered-channel idiom.
+        crate::go_workload!(MUTEX_UNCONTENDED),
+        crate::go_workload!(MUTEX_ASYNC_UNCONTENDED),
+        crate::go_workload!(MUTEX_CONTENDED),
+        crate::go_workload!(RWMUTEX_READ_MOSTLY),
+        crate::go_workload!(WAITGROUP_FAN_IN),
+        crate::go_workload!(SEMAPHORE_UNCONTENDED),
+        crate::go_workload!(SEMAPHORE_CONTENDED),
+        crate::go_workload!(ONCE_CELL_GET),
+        crate::go_workload!(ONCE_CALL_DONE),
     ]
 }
 
@@ -689,7 +707,11 @@ mod tests {
 
     #[test]
     fn every_workload_runs_a_few_operations() {
-        for w in workloads() {
+        let go = crate::go::required_or_skip("every_workload_runs_a_few_operations (Go entries)");
+        for w in workloads()
+            .into_iter()
+            .filter(|w| go || !crate::go::is_go(w))
+        {
             // Each workload asserts its own operation count.
             (w.run)(40);
         }

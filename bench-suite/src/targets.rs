@@ -199,8 +199,9 @@ fn against_peer(label: &str, scenario: &'static Scenario, peer: &'static str, ma
 /// workloads): every channel scenario at most as slow as its fastest peer,
 /// and over crossbeam's thread workloads a geometric mean at most 0.8 of
 /// crossbeam-channel; then hoare-sched's: every scheduler scenario that
-/// has a peer at most as slow as the fastest (in-process: tokio; the Go
-/// baseline joins later). The memory targets are [`memory`]'s.
+/// has a peer at most as slow as the fastest (tokio or Go). The fastest
+/// peer of a channel or scheduler scenario includes Go where the Go
+/// program runs it. The memory targets are [`memory`]'s.
 pub fn all() -> Vec<Target> {
     let mut targets = vec![
         against_peer(

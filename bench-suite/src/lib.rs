@@ -63,6 +63,7 @@ pub mod report;
 pub mod results;
 pub mod sched_adapters;
 pub mod sched_workloads;
+pub mod summary;
 pub mod sync_workloads;
 pub mod targets;
 pub mod workload;

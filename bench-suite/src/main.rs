@@ -25,6 +25,7 @@ use hoare_bench::machine::Machine;
 use hoare_bench::measure::{self, Config, Measurement};
 use hoare_bench::memory::{self, CountingAlloc};
 use hoare_bench::report::{self, Run};
+use hoare_bench::summary;
 use hoare_bench::targets::{self, Verdict};
 use hoare_bench::workload::{Scenario, Workload};
 use hoare_bench::{go, pinned, plot, results, workload};
@@ -359,6 +360,13 @@ fn run(
     for (scenario, measured) in &results {
         plot::bar_chart(&plots, scenario, measured)?;
     }
+    let mut charts = results.len();
+    let mut groups: Vec<&str> = results.iter().map(|(s, _)| s.group).collect();
+    groups.dedup();
+    for group in groups {
+        charts += usize::from(plot::group_chart(&plots, group, &results)?.is_some());
+    }
+    charts += usize::from(plot::summary_chart(&plots, &summary::standings(&results))?.is_some());
     let command = if args.is_empty() {
         "cargo run --release -p hoare-bench".to_owned()
     } else {
@@ -443,7 +451,7 @@ fn run(
     println!(
         "wrote {} and {} plots under {} in {:.1} s",
         report_path.display(),
-        results.len(),
+        charts,
         plots.display(),
         started.elapsed().as_secs_f64()
     );

@@ -273,6 +273,26 @@ pub fn measure_scenario(
         .collect()
 }
 
+/// A measurement of `implementation` in `scenario` with one sample of `ns`
+/// per operation, for tests of what is computed from measurements.
+#[cfg(test)]
+pub(crate) fn measured(
+    scenario: &'static Scenario,
+    implementation: &'static str,
+    ns: f64,
+) -> Measurement {
+    Measurement {
+        workload: Workload {
+            scenario,
+            implementation,
+            run: |_| Duration::ZERO,
+        },
+        ops_per_sample: 1,
+        samples_ns: vec![ns],
+        stats: Stats::from_samples(&[ns]),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,8 +1,10 @@
 //! The Markdown report.
 //!
 //! Layout: a header naming the command and the mode, notes on anything
-//! left out, the machine summary, a short guide to the columns, then one
-//! section per group with one table per scenario (the `sched` section
+//! left out, the machine summary, the one-table summary of hoare's ratio
+//! to the fastest peer in every scenario (with its chart), a short guide
+//! to the columns, then one section per group (its grouped chart first)
+//! with one table per scenario (the `sched` section
 //! ends with the bytes of an idle task: the scheduler's overhead, and
 //! blocked on a channel receive), the channels' heap footprint, and
 //! last the targets with their verdicts. Every ratio in it
@@ -16,6 +18,7 @@ use crate::machine::Machine;
 use crate::measure::{Budget, Config, Measurement};
 use crate::memory::{self, Footprint, IdleFootprint, IdleWait};
 use crate::plot;
+use crate::summary;
 use crate::targets::{self, Verdict};
 use crate::workload::{self, Scenario};
 
@@ -99,6 +102,7 @@ pub fn render(run: &Run<'_>) -> String {
         let _ = writeln!(out, "> **Note:** {note}\n");
     }
     machine(&mut out, run.machine);
+    summary(&mut out, run);
     guide(&mut out);
     let mut group = "";
     for (scenario, measurements) in run.results {
@@ -109,6 +113,12 @@ pub fn render(run: &Run<'_>) -> String {
             if let Some(intro) = workload::group_intro(group) {
                 let _ = writeln!(out, "{intro}\n");
             }
+            let _ = writeln!(
+                out,
+                "All of the group's medians in one chart (log scale):\n\n\
+                 ![Group `{group}`](plots/{})\n",
+                plot::group_file_name(group)
+            );
         }
         table(&mut out, scenario, measurements);
     }
@@ -177,6 +187,54 @@ fn machine(out: &mut String, m: &Machine) {
          taken within this one run.\n",
         m.cores, m.cpu_model,
     );
+}
+
+/// The one-table summary: every scenario with a peer, hoare's ratio to
+/// the fastest peer, and a mark where hoare is not the fastest.
+fn summary(out: &mut String, run: &Run<'_>) {
+    let standings = summary::standings(run.results);
+    if standings.is_empty() {
+        return;
+    }
+    let behind = standings.iter().filter(|s| !s.hoare_fastest()).count();
+    let _ = writeln!(out, "## Summary\n");
+    let _ = writeln!(
+        out,
+        "hoare is the fastest in **{} of {}** workloads that have a peer; the geometric \
+         mean of its ratio to the fastest peer is **{:.2}**. The fastest peer is the \
+         fastest implementation other than hoare in that workload's table (Go included \
+         where the Go baseline runs it); ✗ marks the {behind} workloads where a peer is \
+         faster, and \"noise\" those where the two interquartile ranges overlap.\n",
+        standings.len() - behind,
+        standings.len(),
+        summary::geometric_mean(&standings),
+    );
+    let _ = writeln!(
+        out,
+        "![hoare's ratio to the fastest peer](plots/{})\n",
+        plot::SUMMARY_FILE
+    );
+    let _ = writeln!(
+        out,
+        "| workload | hoare | fastest peer | hoare / peer | |\n|---|---:|---|---:|---|"
+    );
+    for s in &standings {
+        let mark = match (s.hoare_fastest(), s.within_noise()) {
+            (true, _) => "",
+            (false, true) => "✗ (noise)",
+            (false, false) => "✗",
+        };
+        let _ = writeln!(
+            out,
+            "| `{}` | {} | {} {} | {:.2} | {mark} |",
+            s.scenario.id(),
+            format_ns(s.hoare.stats.median),
+            s.peer.workload.implementation,
+            format_ns(s.peer.stats.median),
+            s.ratio(),
+        );
+    }
+    out.push('\n');
 }
 
 fn guide(out: &mut String) {

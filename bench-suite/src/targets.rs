@@ -327,21 +327,7 @@ pub fn memory() -> Vec<MemoryTarget> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::measure::Stats;
-    use crate::workload::Workload;
-
-    fn measured(scenario: &'static Scenario, implementation: &'static str, ns: f64) -> Measurement {
-        Measurement {
-            workload: Workload {
-                scenario,
-                implementation,
-                run: |_| std::time::Duration::ZERO,
-            },
-            ops_per_sample: 1,
-            samples_ns: vec![ns],
-            stats: Stats::from_samples(&[ns]),
-        }
-    }
+    use crate::measure::measured;
 
     #[test]
     fn best_peer_is_the_fastest_other_implementation() {

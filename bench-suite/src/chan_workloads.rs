@@ -447,7 +447,7 @@ fn cap_n(ops: u64) -> usize {
 }
 
 /// The sum of the values one producer sends: `0 + 1 + ... + (n - 1)`.
-fn sent_sum(n: u64) -> u64 {
+pub(crate) fn sent_sum(n: u64) -> u64 {
     n * n.saturating_sub(1) / 2
 }
 
@@ -539,7 +539,7 @@ fn many_to_one<T: Tx, R: Rx>(ops: u64, producers: u64, (tx, rx): (T, R)) -> Dura
 }
 
 /// `producers` threads share one sender, `consumers` threads one receiver.
-fn many_to_many<T: Tx, R: Rx + Sync>(
+pub(crate) fn many_to_many<T: Tx, R: Rx + Sync>(
     ops: u64,
     producers: u64,
     consumers: u64,

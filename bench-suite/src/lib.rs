@@ -61,6 +61,7 @@ pub mod pinned;
 pub mod plot;
 pub mod report;
 pub mod results;
+pub mod scaling;
 pub mod sched_adapters;
 pub mod sched_workloads;
 pub mod summary;

@@ -45,7 +45,12 @@ pub trait Executor: Sized + 'static {
     type Handle: Send + 'static;
 
     /// Starts a runtime with [`PROCS`] workers.
-    fn start() -> Self;
+    fn start() -> Self {
+        Self::start_with(PROCS)
+    }
+
+    /// Starts a runtime with `procs` workers (the scaling tables).
+    fn start_with(procs: usize) -> Self;
 
     /// Runs `future` to completion on the calling thread, inside the
     /// runtime (so [`Executor::go`] works in it).
@@ -112,7 +117,7 @@ impl<const FIFO: bool> Executor for HoareSched<FIFO> {
     type OnceRx = hoare_chan::Receiver<()>;
     type Handle = hoare_sched::JoinHandle<()>;
 
-    fn start() -> Self {
+    fn start_with(procs: usize) -> Self {
         let policy = if FIFO {
             hoare_sched::Policy::GlobalFifo
         } else {
@@ -120,7 +125,7 @@ impl<const FIFO: bool> Executor for HoareSched<FIFO> {
         };
         HoareSched(
             hoare_sched::Runtime::builder()
-                .procs(PROCS)
+                .procs(procs)
                 .policy(policy)
                 .build(),
         )
@@ -201,10 +206,10 @@ impl Executor for Tokio {
     type OnceRx = tokio::sync::oneshot::Receiver<()>;
     type Handle = tokio::task::JoinHandle<()>;
 
-    fn start() -> Self {
+    fn start_with(procs: usize) -> Self {
         Tokio(
             tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(PROCS)
+                .worker_threads(procs)
                 .build()
                 .expect("build a multi-thread tokio runtime"),
         )

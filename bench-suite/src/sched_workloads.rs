@@ -450,7 +450,19 @@ fn spawn_and_join<S: Executor, F>(ops: u64, tasks: usize, task: impl Fn() -> F) 
 where
     F: Future<Output = ()> + Send + 'static,
 {
-    let rt = S::start();
+    spawn_and_join_on(S::start(), ops, tasks, task)
+}
+
+/// [`spawn_and_join`] on the runtime `rt`, which it shuts down at the end.
+pub(crate) fn spawn_and_join_on<S: Executor, F>(
+    rt: S,
+    ops: u64,
+    tasks: usize,
+    task: impl Fn() -> F,
+) -> Duration
+where
+    F: Future<Output = ()> + Send + 'static,
+{
     let mut handles = Vec::with_capacity(tasks);
     let begun = Instant::now();
     for _ in 0..ops {

@@ -194,22 +194,27 @@ pub fn workloads() -> Vec<Workload> {
 // Shared drivers
 
 /// Thread `t`'s share of `ops` split over `parts`; the shares add up to `ops`.
-fn share(ops: u64, t: u64, parts: u64) -> u64 {
+pub(crate) fn share(ops: u64, t: u64, parts: u64) -> u64 {
     ops / parts + u64::from(t < ops % parts)
 }
 
 /// Runs `body(thread, ops_for_thread)` on [`THREADS`] scoped threads and
 /// returns the span from the first thread's start to the last one's end.
 fn on_threads(ops: u64, body: impl Fn(u64, u64) + Sync) -> Duration {
-    let start = Barrier::new(THREADS);
+    on_n_threads(ops, THREADS, body)
+}
+
+/// [`on_threads`] with `threads` threads.
+pub(crate) fn on_n_threads(ops: u64, threads: usize, body: impl Fn(u64, u64) + Sync) -> Duration {
+    let start = Barrier::new(threads);
     let (body, start) = (&body, &start);
     thread::scope(|s| {
-        let handles: Vec<_> = (0..THREADS as u64)
+        let handles: Vec<_> = (0..threads as u64)
             .map(|t| {
                 s.spawn(move || {
                     start.wait();
                     let begun = Instant::now();
-                    body(t, share(ops, t, THREADS as u64));
+                    body(t, share(ops, t, threads as u64));
                     (begun, Instant::now())
                 })
             })
@@ -218,8 +223,16 @@ fn on_threads(ops: u64, body: impl Fn(u64, u64) + Sync) -> Duration {
             .into_iter()
             .map(|h| h.join().expect("workload thread panicked"))
             .collect();
-        let first = spans.iter().map(|s| s.0).min().expect("two threads");
-        let last = spans.iter().map(|s| s.1).max().expect("two threads");
+        let first = spans
+            .iter()
+            .map(|s| s.0)
+            .min()
+            .expect("at least one thread");
+        let last = spans
+            .iter()
+            .map(|s| s.1)
+            .max()
+            .expect("at least one thread");
         last - first
     })
 }
@@ -349,7 +362,7 @@ fn mutex_contended_parking_lot(ops: u64) -> Duration {
 // RwMutex, read-mostly
 
 /// Whether operation `i` of a thread is one of the 5% writes.
-fn is_write(i: u64) -> bool {
+pub(crate) fn is_write(i: u64) -> bool {
     i % WRITE_EVERY == WRITE_EVERY - 1
 }
 

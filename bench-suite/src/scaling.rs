@@ -34,6 +34,10 @@ pub const QUEUED: [usize; 4] = [16, 1_024, 65_536, 1_048_576];
 /// A capacity that stands for "unbounded" in the channel functions.
 const UNBOUNDED: usize = usize::MAX;
 
+/// One implementation's row of a table: its name and one run function per
+/// column.
+pub type Row = (&'static str, Vec<fn(u64) -> Duration>);
+
 /// One structure's table.
 pub struct Table {
     /// Heading.
@@ -45,8 +49,8 @@ pub struct Table {
     pub column: &'static str,
     /// The column values, in order.
     pub columns: &'static [usize],
-    /// One row per implementation: its name and one run function per column.
-    pub rows: Vec<(&'static str, Vec<fn(u64) -> Duration>)>,
+    /// One row per implementation.
+    pub rows: Vec<Row>,
     /// How the cost grows, counted from the algorithm.
     pub analysis: &'static str,
 }

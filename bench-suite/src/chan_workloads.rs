@@ -79,7 +79,14 @@ pub const INTRO: &str = "Workloads from crossbeam-channel's benchmark suite (`se
     lacks the operation: std has no multi-consumer receiver and no select, kanal no \
     select, tokio's `mpsc` is async-only and single-consumer, std and crossbeam have \
     no async API; flume is absent from `select_both`, where its `Selector` hangs \
-    (lost wake-ups, flume#44).";
+    (lost wake-ups, flume#44). Go runs every bounded flavor (it has no unbounded \
+    channel) with goroutines where the Rust entries have threads: a goroutine that \
+    waits is parked and resumed by Go's scheduler in user space (a few hundred \
+    nanoseconds), a thread that waits sleeps in the kernel and is woken by a futex \
+    call (several microseconds once threads outnumber cores). Where senders or \
+    receivers must wait (bounded(0), bounded(1)), Go's figures therefore measure \
+    goroutine switches against thread switches; hoare's goroutine channels on \
+    hoare-sched are compared with Go's like for like in the `sched` group.";
 
 /// What one operation is in every channel scenario.
 const ONE_MESSAGE: &str = "one message sent and received";

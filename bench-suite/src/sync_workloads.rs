@@ -35,6 +35,16 @@ use std::time::{Duration, Instant};
 
 use crate::workload::{Scenario, Workload};
 
+/// The paragraph the report prints under the group's heading.
+pub const INTRO: &str = "hoare-sync against std, parking_lot, crossbeam-utils, tokio::sync and \
+    Go's `sync` package. Contended workloads use 2 threads (or 2 runtime workers), one per \
+    core. Go's entries use goroutines where the Rust entries have threads or tokio tasks: \
+    `sync.Mutex` for both mutex rows, `sync.RWMutex`, `sync.WaitGroup`, a buffered channel \
+    as the semaphore (Go's idiom) and `sync.Once` for the once rows. In the fan-in and the \
+    contended semaphore, the Rust entries share one harness (worker threads fed by std's \
+    channel; a 2-worker tokio runtime) and Go runs on its own scheduler, so those two rows \
+    compare runtimes as much as the primitives.";
+
 /// Threads (or runtime workers) in every contended workload.
 pub const THREADS: usize = 2;
 /// Tasks per WaitGroup fan-in round.

@@ -70,6 +70,7 @@ pub fn all() -> Vec<Workload> {
 /// The paragraph the report prints under `group`'s heading, if any.
 pub fn group_intro(group: &str) -> Option<&'static str> {
     match group {
+        "sync" => Some(crate::sync_workloads::INTRO),
         "chan" => Some(crate::chan_workloads::INTRO),
         "sched" => Some(crate::sched_workloads::INTRO),
         _ => None,

@@ -437,20 +437,51 @@ impl QueueGuard<'_> {
         self.notify_all_where(key, |_| Some(token))
     }
 
-    /// Removes `waiter` if it is still queued (cancellation). `false` means
-    /// it was already notified and carries its token.
-    pub fn remove(&mut self, waiter: &Arc<Waiter>) -> bool {
+    /// Changes the tag of the first waiter under `key` tagged `from` to
+    /// `to`, leaving it where it stands. Returns whether there was one.
+    /// (An owner whose waiter moves to another stage of its wait without
+    /// being woken: an `RwMutex` writer handed the writer slot while
+    /// readers still hold the lock goes on waiting for them.)
+    ///
+    /// ```
+    /// use hoare_sync::waiter::{WaitQueue, Waiter};
+    ///
+    /// let queue = WaitQueue::new();
+    /// let mut q = queue.lock();
+    /// q.push_back(0, 1, Waiter::new());
+    /// assert!(q.retag_first(0, 1, 2));
+    /// assert_eq!(q.first_tag(0), Some(2));
+    /// assert!(!q.retag_first(0, 1, 2));
+    /// ```
+    pub fn retag_first(&mut self, key: usize, from: usize, to: usize) -> bool {
         match self
-            .entries()
-            .iter()
-            .position(|e| Arc::ptr_eq(&e.waiter, waiter))
+            .entries_mut()
+            .iter_mut()
+            .find(|e| e.key == key && e.tag == from)
         {
-            Some(i) => {
-                self.entries_mut().remove(i);
+            Some(e) => {
+                e.tag = to;
                 true
             }
             None => false,
         }
+    }
+
+    /// Removes `waiter` if it is still queued (cancellation). `false` means
+    /// it was already notified and carries its token.
+    pub fn remove(&mut self, waiter: &Arc<Waiter>) -> bool {
+        self.remove_tagged(waiter).is_some()
+    }
+
+    /// As [`remove`](Self::remove), returning the tag the waiter had (which
+    /// [`retag_first`](Self::retag_first) may have changed since it was
+    /// queued), or `None` if it was already notified.
+    pub fn remove_tagged(&mut self, waiter: &Arc<Waiter>) -> Option<usize> {
+        let i = self
+            .entries()
+            .iter()
+            .position(|e| Arc::ptr_eq(&e.waiter, waiter))?;
+        self.entries_mut().remove(i).map(|e| e.tag)
     }
 
     fn notify(&mut self, waiter: Arc<Waiter>, token: usize) {

@@ -7,7 +7,12 @@
 //!
 //! * the `hoare-bench` binary (`cargo run --release -p hoare-bench --
 //!   --quick`) measures every workload, draws a progress bar and writes
-//!   `REPORT.md` plus one SVG bar chart per workload under `plots/`;
+//!   `REPORT.md` (opening with a summary of hoare's ratio to the fastest
+//!   peer) plus SVG charts under `plots/`: one per workload, one per group
+//!   and the summary's;
+//! * the `hoare-scaling` binary (`cargo run --release -p hoare-bench --bin
+//!   hoare-scaling`) measures the scaling tables of `SCALING.md` (1 to 8
+//!   threads, 16 to a million queued messages);
 //! * the criterion benches (`cargo bench -p hoare-bench`) run the same
 //!   workload functions under criterion's statistics.
 //!
@@ -49,7 +54,9 @@
 //! | [`machine`] | the machine summary (CPU, cores, rustc, date) |
 //! | [`report`] | the Markdown report |
 //! | [`results`] | `--json` output and the `--compare` regression check |
-//! | [`plot`] | the SVG bar charts |
+//! | [`plot`] | the SVG charts: per workload, per group, the summary |
+//! | [`summary`] | hoare's standing against the fastest peer in every workload |
+//! | [`scaling`] | the scaling tables and their analysis (`SCALING.md`) |
 
 pub mod chan_adapters;
 pub mod chan_workloads;

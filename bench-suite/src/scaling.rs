@@ -522,7 +522,9 @@ pub fn render(
          cell; each cell is the median time per operation and, in parentheses, its \
          ratio to the first column of its row. **Absolute numbers are from a {}-core \
          machine**: from 4 threads on, threads outnumber cores and the operating \
-         system's time slicing is part of the figure.\n",
+         system's time slicing is part of the figure. Hand-offs between threads \
+         (the bounded(0) and bounded(1) tables) vary by 2 to 3× from one run to the \
+         next here; compare the rows of one table, which were measured together.\n",
         machine.cpu_model,
         machine.cores,
         machine.rustc,

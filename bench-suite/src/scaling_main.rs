@@ -25,7 +25,7 @@ fn main() -> ExitCode {
     let mut budget = Budget {
         samples: 9,
         sample_time: Duration::from_millis(100),
-        max_ops: hoare_bench::measure::CHAN_MESSAGES * 5,
+        max_ops: hoare_bench::measure::MAX_OPS,
     };
     let mut mode = "full";
     let mut out = None;

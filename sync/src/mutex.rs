@@ -483,8 +483,30 @@ impl<T: ?Sized> fmt::Debug for MutexLockFuture<'_, T> {
 impl<'a, T: ?Sized> Future for MutexLockFuture<'a, T> {
     type Output = MutexGuard<'a, T>;
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
+        // The fast path of `lock`, kept inline: a free mutex and no wait
+        // under way (a queued waiter must go through its token instead).
+        // Acquire: as in `lock`.
+        if this.waiter.is_none()
+            && this
+                .mutex
+                .state
+                .compare_exchange_weak(0, LOCKED, Ordering::Acquire, Ordering::Relaxed)
+                .is_ok()
+        {
+            return Poll::Ready(MutexGuard { mutex: this.mutex });
+        }
+        this.poll_slow(cx)
+    }
+}
+
+impl<'a, T: ?Sized> MutexLockFuture<'a, T> {
+    /// [`Future::poll`] past the fast path: the wait, and its queueing.
+    #[cold]
+    fn poll_slow(&mut self, cx: &mut Context<'_>) -> Poll<MutexGuard<'a, T>> {
+        let this = self;
         loop {
             if let Some(waiter) = &this.waiter {
                 match waiter.poll(cx) {

@@ -233,6 +233,20 @@ impl<T> Sender<T> {
     /// ```
     #[inline]
     pub fn send(&self, value: T) -> Result<(), SendError<T>> {
+        // The common case inline: room in a buffered or unbounded channel
+        // (one attempt of the flavor's own first step); everything else,
+        // including a retry of that attempt, goes through `send_until`.
+        let value = match &self.flavor {
+            SenderFlavor::Array(c) => match c.send_inline(value) {
+                Ok(()) => return Ok(()),
+                Err(v) => v,
+            },
+            SenderFlavor::List(c) => match c.send_fast(value) {
+                Ok(()) => return Ok(()),
+                Err(v) => v,
+            },
+            SenderFlavor::Zero(_) => value,
+        };
         self.send_until(value, None).map_err(|e| match e {
             SendTimeoutError::Closed(v) => SendError(v),
             SendTimeoutError::Timeout(_) => unreachable!("no deadline"),
@@ -263,7 +277,8 @@ impl<T> Sender<T> {
         self.send_until(value, Some(deadline))
     }
 
-    #[inline]
+    // Out of line: `send` inlines only its fast path.
+    #[inline(never)]
     fn send_until(&self, value: T, deadline: Option<Instant>) -> Result<(), SendTimeoutError<T>> {
         match &self.flavor {
             SenderFlavor::Array(c) => c.send(value, deadline),
@@ -372,6 +387,16 @@ impl<T> Receiver<T> {
     /// ```
     #[inline]
     pub fn recv(&self) -> Result<T, RecvError> {
+        // The common case inline, as in `Sender::send`: a value ready in a
+        // buffered or unbounded channel.
+        let ready = match &self.flavor {
+            ReceiverFlavor::Array(c) => c.recv_fast(),
+            ReceiverFlavor::List(c) => c.recv_fast(),
+            _ => None,
+        };
+        if let Some(v) = ready {
+            return Ok(v);
+        }
         self.recv_until(None).map_err(|_| RecvError)
     }
 
@@ -398,7 +423,8 @@ impl<T> Receiver<T> {
         self.recv_until(Some(deadline))
     }
 
-    #[inline]
+    // Out of line: `recv` inlines only its fast path.
+    #[inline(never)]
     fn recv_until(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
         match &self.flavor {
             ReceiverFlavor::Array(c) => c.recv(deadline),

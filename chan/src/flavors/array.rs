@@ -150,7 +150,7 @@ impl<T> Array<T> {
     /// One attempt at the common case of a receive (the mirror image of
     /// [`Array::send_fast`]); `None` sends the caller to the full loop.
     #[inline]
-    fn recv_fast(&self) -> Option<T> {
+    pub(crate) fn recv_fast(&self) -> Option<T> {
         // Relaxed: the slot's Acquire stamp load below is what orders us.
         let head = self.head.load(Ordering::Relaxed);
         let slot = &self.buffer[head & (self.mark_bit - 1)];
@@ -171,6 +171,19 @@ impl<T> Array<T> {
             .store(head.wrapping_add(self.one_lap), Ordering::Release);
         self.notify_senders();
         Some(msg)
+    }
+
+    /// The first steps of [`Array::send`] and [`Array::try_send`] when no
+    /// receiver thread waits for a hand-over (`give` would decline): one
+    /// attempt at [`Array::send_fast`]. `Err` gives the value back for the
+    /// full path, which starts again with `give`. For `Sender::send` to
+    /// inline.
+    #[inline]
+    pub(crate) fn send_inline(&self, msg: T) -> Result<(), T> {
+        if self.receivers.may_give() {
+            return Err(msg);
+        }
+        self.send_fast(msg)
     }
 
     #[inline]

@@ -125,8 +125,20 @@ struct Slot<'a, T> {
 }
 
 impl<T> Slot<'_, T> {
-    /// Waits until the sender that reserved this slot has written it.
+    /// Waits until the sender that reserved this slot has written it
+    /// (inline: the usual case, already written, is one load).
+    #[inline]
     fn wait_write(&self) {
+        // Acquire: as in `wait_write_slow`.
+        if self.state.load(Ordering::Acquire) != WRITTEN {
+            self.wait_write_slow();
+        }
+    }
+
+    /// [`Slot::wait_write`] while the sender is between its reservation
+    /// and its `WRITTEN` store.
+    #[cold]
+    fn wait_write_slow(&self) {
         let mut backoff = Backoff::new();
         // Acquire: pairs with the sender's Release store of `WRITTEN`, so
         // the value is visible.
@@ -136,6 +148,7 @@ impl<T> Slot<'_, T> {
     }
 
     /// The sender's last access to the block: publishes the value.
+    #[inline]
     fn mark_written(&self) {
         // Release: publishes the value to the receiver's Acquire load in
         // `wait_write`.
@@ -143,6 +156,7 @@ impl<T> Slot<'_, T> {
     }
 
     /// The receiver's last access to the slot.
+    #[inline]
     fn mark_read(&self) {
         // Release: our read of the value is done before the block is freed
         // or reused (pairs with the Acquire loads of `all_read`); it comes
@@ -364,7 +378,7 @@ impl<T> List<T> {
     /// back for the full loop of [`List::try_send`]. Kept small so that it
     /// inlines into the caller.
     #[inline]
-    fn send_fast(&self, msg: T) -> Result<(), T> {
+    pub(crate) fn send_fast(&self, msg: T) -> Result<(), T> {
         // Acquire (both): as in `try_send`.
         let tail = self.tail.index.load(Ordering::Acquire);
         let block = self.tail.block.load(Ordering::Acquire);
@@ -489,7 +503,7 @@ impl<T> List<T> {
     /// current block, below the last `tail` seen, that no other receiver
     /// takes first; `None` sends the caller to the full loop.
     #[inline]
-    fn recv_fast(&self) -> Option<T> {
+    pub(crate) fn recv_fast(&self) -> Option<T> {
         // Acquire (both): as in `try_recv`.
         let head = self.head.index.load(Ordering::Acquire);
         let block = self.head.block.load(Ordering::Acquire);

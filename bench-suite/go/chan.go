@@ -160,6 +160,18 @@ func receiveAny(chs *[selectWidth]chan uint64) uint64 {
 	}
 }
 
+// selectConsume returns a job that receives n values through receiveAny
+// and sums them.
+func selectConsume(chs *[selectWidth]chan uint64, n uint64) job {
+	return func() uint64 {
+		var sum uint64
+		for i := uint64(0); i < n; i++ {
+			sum += receiveAny(chs)
+		}
+		return sum
+	}
+}
+
 // selectRx: producer p sends its share on channel p; one goroutine receives
 // every message with a select over the four channels.
 func selectRx(ops uint64, c int) time.Duration {
@@ -168,13 +180,7 @@ func selectRx(ops uint64, c int) time.Duration {
 	for p := range chs {
 		jobs = append(jobs, produce(chs[p], share(ops, uint64(p), selectWidth)))
 	}
-	jobs = append(jobs, func() uint64 {
-		var sum uint64
-		for i := uint64(0); i < ops; i++ {
-			sum += receiveAny(&chs)
-		}
-		return sum
-	})
+	jobs = append(jobs, selectConsume(&chs, ops))
 	elapsed, sum := timedJobs(jobs)
 	check(sum, expectedSum(ops, selectWidth))
 	return elapsed
@@ -200,14 +206,7 @@ func selectBoth(ops uint64, c int) time.Duration {
 		})
 	}
 	for k := uint64(0); k < chanThreads; k++ {
-		n := share(ops, k, chanThreads)
-		jobs = append(jobs, func() uint64 {
-			var sum uint64
-			for i := uint64(0); i < n; i++ {
-				sum += receiveAny(&chs)
-			}
-			return sum
-		})
+		jobs = append(jobs, selectConsume(&chs, share(ops, k, chanThreads)))
 	}
 	elapsed, sum := timedJobs(jobs)
 	check(sum, expectedSum(ops, chanThreads))

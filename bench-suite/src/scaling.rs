@@ -301,58 +301,45 @@ macro_rules! bounded_queue_row {
     };
 }
 
+/// The table of one channel flavor (capacity `$cap`) at 1 to 8 producer
+/// and consumer pairs, hoare against crossbeam and kanal.
+macro_rules! pairs_table {
+    ($flavor:literal, $on:literal, $cap:expr, $analysis:expr) => {
+        Table {
+            title: concat!(
+                "Channel, ",
+                $flavor,
+                ": N producer and N consumer threads (2N threads)"
+            ),
+            about: concat!(
+                "N producers and N consumers ",
+                $on,
+                "; one operation is one message."
+            ),
+            column: "N",
+            columns: &THREADS,
+            rows: vec![
+                row!("hoare", pairs::<HoareChan>, [1, 2, 4, 8], $cap),
+                row!("crossbeam", pairs::<Crossbeam>, [1, 2, 4, 8], $cap),
+                row!("kanal", pairs::<Kanal>, [1, 2, 4, 8], $cap),
+            ],
+            analysis: $analysis,
+        }
+    };
+}
+
 /// Every table, in the order of `SCALING.md`.
 pub fn tables() -> Vec<Table> {
     vec![
-        Table {
-            title: "Channel, bounded(0): N producer and N consumer threads (2N threads)",
-            about: "N producers and N consumers on one rendezvous channel; one operation is \
-                    one message.",
-            column: "N",
-            columns: &THREADS,
-            rows: vec![
-                row!("hoare", pairs::<HoareChan>, [1, 2, 4, 8], 0),
-                row!("crossbeam", pairs::<Crossbeam>, [1, 2, 4, 8], 0),
-                row!("kanal", pairs::<Kanal>, [1, 2, 4, 8], 0),
-            ],
-            analysis: ZERO,
-        },
-        Table {
-            title: "Channel, bounded(1): N producer and N consumer threads (2N threads)",
-            about: "As above on a channel of capacity 1.",
-            column: "N",
-            columns: &THREADS,
-            rows: vec![
-                row!("hoare", pairs::<HoareChan>, [1, 2, 4, 8], 1),
-                row!("crossbeam", pairs::<Crossbeam>, [1, 2, 4, 8], 1),
-                row!("kanal", pairs::<Kanal>, [1, 2, 4, 8], 1),
-            ],
-            analysis: ARRAY_SMALL,
-        },
-        Table {
-            title: "Channel, bounded(1024): N producer and N consumer threads (2N threads)",
-            about: "As above on a channel of capacity 1,024, where a sender rarely waits.",
-            column: "N",
-            columns: &THREADS,
-            rows: vec![
-                row!("hoare", pairs::<HoareChan>, [1, 2, 4, 8], 1024),
-                row!("crossbeam", pairs::<Crossbeam>, [1, 2, 4, 8], 1024),
-                row!("kanal", pairs::<Kanal>, [1, 2, 4, 8], 1024),
-            ],
-            analysis: ARRAY,
-        },
-        Table {
-            title: "Channel, unbounded: N producer and N consumer threads (2N threads)",
-            about: "As above on an unbounded channel.",
-            column: "N",
-            columns: &THREADS,
-            rows: vec![
-                row!("hoare", pairs::<HoareChan>, [1, 2, 4, 8], UNBOUNDED),
-                row!("crossbeam", pairs::<Crossbeam>, [1, 2, 4, 8], UNBOUNDED),
-                row!("kanal", pairs::<Kanal>, [1, 2, 4, 8], UNBOUNDED),
-            ],
-            analysis: LIST,
-        },
+        pairs_table!("bounded(0)", "on one rendezvous channel", 0, ZERO),
+        pairs_table!("bounded(1)", "on a channel of capacity 1", 1, ARRAY_SMALL),
+        pairs_table!(
+            "bounded(1024)",
+            "on a channel of capacity 1,024, where a sender rarely waits",
+            1024,
+            ARRAY
+        ),
+        pairs_table!("unbounded", "on an unbounded channel", UNBOUNDED, LIST),
         Table {
             title: "Channel, unbounded: L messages queued",
             about: "One thread sends L messages, then receives them, over and over: the \

@@ -44,7 +44,6 @@
 
 use core::mem::MaybeUninit;
 
-use crossbeam_utils::CachePadded;
 
 use super::zero::Packet;
 use super::{Backoff, try_with_backoff};
@@ -60,19 +59,48 @@ struct Slot<T> {
 
 /// A bounded ring channel.
 ///
-/// Layout: the indices and the two waiter lists each have cache lines of
-/// their own, so that a thread registering on a list (a write to its lock
-/// word) or moving an index does not evict the read-only fields (`buffer`,
-/// `cap`, `one_lap`, `mark_bit`) that every fast path reads.
+/// Layout (`repr(C)`, in this order): the read-only fields every fast path
+/// reads (`buffer`, `cap`, `one_lap`, `mark_bit`); then the receivers' side,
+/// `head` with the senders' waiter list, which a receive reads right after
+/// moving `head` (to wake a blocked sender); then the senders' side, `tail`
+/// with the receivers' waiter list, which a send reads right after moving
+/// `tail`. [`Gap`]s of 128 bytes keep the three groups from sharing a
+/// cache line or an adjacent-line prefetch pair, as `CachePadded` would,
+/// but without raising the alignment: the channel is then an ordinary heap
+/// block (`malloc`, served from the allocator's thread cache), not an
+/// aligned one (`memalign`, which is several times slower to allocate and
+/// free, and a channel made for one message pays it in full). A waiter list shares its line with
+/// the index of the side that wakes it; registering a waiter writes that
+/// line, which only happens when the channel is full or empty.
+#[repr(C)]
 pub(crate) struct Array<T> {
-    head: CachePadded<AtomicUsize>,
-    tail: CachePadded<AtomicUsize>,
-    senders: CachePadded<WaitList>,
-    receivers: CachePadded<WaitList>,
     buffer: Box<[Slot<T>]>,
     cap: usize,
     one_lap: usize,
     mark_bit: usize,
+    _gap0: Gap,
+    head: AtomicUsize,
+    _gap1: Gap,
+    tail: AtomicUsize,
+    _gap2: Gap,
+    senders: WaitList,
+    _gap3: Gap,
+    receivers: WaitList,
+    _gap4: Gap,
+}
+
+/// Padding between two groups of fields: the last byte before it and the
+/// first byte after it are more than 128 bytes apart, so they never share a
+/// cache line (64 bytes) or a 128-byte pair of lines that the adjacent-line
+/// prefetcher fetches together.
+struct Gap {
+    _pad: [u8; 128],
+}
+
+impl Gap {
+    const fn new() -> Gap {
+        Gap { _pad: [0; 128] }
+    }
 }
 
 // SAFETY: values move between threads through the slots (so `T: Send`);
@@ -96,14 +124,19 @@ impl<T> Array<T> {
             })
             .collect();
         Array {
-            head: CachePadded::new(AtomicUsize::new(0)),
-            tail: CachePadded::new(AtomicUsize::new(0)),
             buffer,
             cap,
             one_lap,
             mark_bit,
-            senders: CachePadded::new(WaitList::new()),
-            receivers: CachePadded::new(WaitList::new()),
+            _gap0: Gap::new(),
+            head: AtomicUsize::new(0),
+            _gap1: Gap::new(),
+            tail: AtomicUsize::new(0),
+            _gap2: Gap::new(),
+            senders: WaitList::new(),
+            _gap3: Gap::new(),
+            receivers: WaitList::new(),
+            _gap4: Gap::new(),
         }
     }
 

@@ -44,7 +44,6 @@
 
 use core::mem::MaybeUninit;
 
-
 use super::zero::Packet;
 use super::{Backoff, try_with_backoff};
 use crate::err::{RecvTimeoutError, SendTimeoutError, TryRecvError, TrySendError};

@@ -66,41 +66,28 @@ trait Channels {
     fn make(cap: usize) -> (Self::Tx, Self::Rx);
 }
 
-struct HoareChan;
-impl Channels for HoareChan {
-    type Tx = hoare_chan::Sender<u64>;
-    type Rx = hoare_chan::Receiver<u64>;
-    fn make(cap: usize) -> (Self::Tx, Self::Rx) {
-        match cap {
-            UNBOUNDED => hoare_chan::unbounded(),
-            cap => hoare_chan::bounded(cap),
+/// A [`Channels`] for a crate whose `bounded(cap)` and `unbounded()` make
+/// `Sender<u64>` / `Receiver<u64>` pairs (hoare-chan, crossbeam-channel and
+/// kanal alike).
+macro_rules! channels {
+    ($name:ident, $krate:ident) => {
+        struct $name;
+        impl Channels for $name {
+            type Tx = $krate::Sender<u64>;
+            type Rx = $krate::Receiver<u64>;
+            fn make(cap: usize) -> (Self::Tx, Self::Rx) {
+                match cap {
+                    UNBOUNDED => $krate::unbounded(),
+                    cap => $krate::bounded(cap),
+                }
+            }
         }
-    }
+    };
 }
 
-struct Crossbeam;
-impl Channels for Crossbeam {
-    type Tx = crossbeam_channel::Sender<u64>;
-    type Rx = crossbeam_channel::Receiver<u64>;
-    fn make(cap: usize) -> (Self::Tx, Self::Rx) {
-        match cap {
-            UNBOUNDED => crossbeam_channel::unbounded(),
-            cap => crossbeam_channel::bounded(cap),
-        }
-    }
-}
-
-struct Kanal;
-impl Channels for Kanal {
-    type Tx = kanal::Sender<u64>;
-    type Rx = kanal::Receiver<u64>;
-    fn make(cap: usize) -> (Self::Tx, Self::Rx) {
-        match cap {
-            UNBOUNDED => kanal::unbounded(),
-            cap => kanal::bounded(cap),
-        }
-    }
-}
+channels!(HoareChan, hoare_chan);
+channels!(Crossbeam, crossbeam_channel);
+channels!(Kanal, kanal);
 
 /// `PAIRS` producer threads and `PAIRS` consumer threads on one channel
 /// of capacity `CAP`.

@@ -284,6 +284,29 @@ fn dropped_futures_racing_a_writer_strand_nobody() {
     });
 }
 
+/// Starts a thread that takes a read lock on `l` and holds it until
+/// `release` is set, and returns once it holds the lock; the thread
+/// returns the value it read.
+fn hold_read_until(
+    l: &Arc<RwMutex<usize>>,
+    release: &Arc<AtomicBool>,
+) -> thread::JoinHandle<usize> {
+    let holding = Arc::new(AtomicBool::new(false));
+    let (l1, h1, r1) = (l.clone(), holding.clone(), release.clone());
+    let reader = thread::spawn(move || {
+        let g = l1.read();
+        h1.store(true, SeqCst);
+        while !r1.load(SeqCst) {
+            thread::yield_now();
+        }
+        *g
+    });
+    while !holding.load(SeqCst) {
+        thread::yield_now();
+    }
+    reader
+}
+
 /// A draining `write_async` is dropped while a second writer waits for the
 /// slot and the reader it drains leaves. When the reader's `fetch_sub`
 /// empties the count before the cancellation, the cancelled drainer passes
@@ -296,20 +319,8 @@ fn dropped_futures_racing_a_writer_strand_nobody() {
 fn cancelled_drainer_passes_the_slot_to_a_waiting_writer() {
     model(3, || {
         let l = Arc::new(RwMutex::new(0usize));
-        let holding = Arc::new(AtomicBool::new(false));
         let queued = Arc::new(AtomicBool::new(false));
-        let (l1, h1, q1) = (l.clone(), holding.clone(), queued.clone());
-        let reader = thread::spawn(move || {
-            let g = l1.read();
-            h1.store(true, SeqCst);
-            while !q1.load(SeqCst) {
-                thread::yield_now();
-            }
-            *g
-        });
-        while !holding.load(SeqCst) {
-            thread::yield_now();
-        }
+        let reader = hold_read_until(&l, &queued);
         let mut second = Box::pin(l.write_async());
         {
             let mut first = pin!(l.write_async());
@@ -336,20 +347,8 @@ fn cancelled_drainer_passes_the_slot_to_a_waiting_writer() {
 fn cancelled_drainer_admits_queued_readers_before_the_next_writer() {
     model(2, || {
         let l = Arc::new(RwMutex::new(0usize));
-        let holding = Arc::new(AtomicBool::new(false));
         let queued = Arc::new(AtomicBool::new(false));
-        let (l1, h1, q1) = (l.clone(), holding.clone(), queued.clone());
-        let first_reader = thread::spawn(move || {
-            let g = l1.read();
-            h1.store(true, SeqCst);
-            while !q1.load(SeqCst) {
-                thread::yield_now();
-            }
-            *g
-        });
-        while !holding.load(SeqCst) {
-            thread::yield_now();
-        }
+        let first_reader = hold_read_until(&l, &queued);
         let mut reader = Box::pin(l.read_async());
         let mut writer = Box::pin(l.write_async());
         {

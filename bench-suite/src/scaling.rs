@@ -126,19 +126,27 @@ fn queued<C: Channels, const LEN: usize, const CAP: usize>(ops: u64) -> Duration
 // Locks
 
 /// A mutex around a counter.
-trait Counter: Default + Sync {
+pub(crate) trait Counter: Default + Sync {
     fn increment(&self);
     fn get(&self) -> u64;
 }
 
-impl Counter for hoare_sync::Mutex<u64> {
-    fn increment(&self) {
-        *self.lock() += 1;
-    }
-    fn get(&self) -> u64 {
-        *self.lock()
-    }
+/// [`Counter`] for a mutex whose `lock()` returns the guard itself.
+macro_rules! counter {
+    ($mutex:ty) => {
+        impl Counter for $mutex {
+            fn increment(&self) {
+                *self.lock() += 1;
+            }
+            fn get(&self) -> u64 {
+                *self.lock()
+            }
+        }
+    };
 }
+
+counter!(hoare_sync::Mutex<u64>);
+counter!(parking_lot::Mutex<u64>);
 
 impl Counter for std::sync::Mutex<u64> {
     fn increment(&self) {
@@ -149,17 +157,8 @@ impl Counter for std::sync::Mutex<u64> {
     }
 }
 
-impl Counter for parking_lot::Mutex<u64> {
-    fn increment(&self) {
-        *self.lock() += 1;
-    }
-    fn get(&self) -> u64 {
-        *self.lock()
-    }
-}
-
 /// `T` threads lock, increment and unlock one mutex.
-fn mutex<M: Counter, const T: usize>(ops: u64) -> Duration {
+pub(crate) fn mutex<M: Counter, const T: usize>(ops: u64) -> Duration {
     let m = M::default();
     let elapsed = on_n_threads(ops, T, |_, n| {
         for _ in 0..n {
@@ -171,24 +170,33 @@ fn mutex<M: Counter, const T: usize>(ops: u64) -> Duration {
 }
 
 /// A reader-writer lock around four words.
-trait Shared: Default + Sync {
+pub(crate) trait Shared: Default + Sync {
     fn write(&self);
     fn read(&self) -> u64;
     fn writes(&self) -> u64;
 }
 
-impl Shared for hoare_sync::RwMutex<[u64; 4]> {
-    fn write(&self) {
-        self.write()[0] += 1;
-    }
-    fn read(&self) -> u64 {
-        let g = self.read();
-        g[0] + g[3]
-    }
-    fn writes(&self) -> u64 {
-        self.read()[0]
-    }
+/// [`Shared`] for a lock whose `read()` and `write()` return the guards
+/// themselves.
+macro_rules! shared {
+    ($lock:ty) => {
+        impl Shared for $lock {
+            fn write(&self) {
+                self.write()[0] += 1;
+            }
+            fn read(&self) -> u64 {
+                let g = self.read();
+                g[0] + g[3]
+            }
+            fn writes(&self) -> u64 {
+                self.read()[0]
+            }
+        }
+    };
 }
+
+shared!(hoare_sync::RwMutex<[u64; 4]>);
+shared!(parking_lot::RwLock<[u64; 4]>);
 
 impl Shared for std::sync::RwLock<[u64; 4]> {
     fn write(&self) {
@@ -203,21 +211,8 @@ impl Shared for std::sync::RwLock<[u64; 4]> {
     }
 }
 
-impl Shared for parking_lot::RwLock<[u64; 4]> {
-    fn write(&self) {
-        self.write()[0] += 1;
-    }
-    fn read(&self) -> u64 {
-        let g = self.read();
-        g[0] + g[3]
-    }
-    fn writes(&self) -> u64 {
-        self.read()[0]
-    }
-}
-
 /// `T` threads, each 20th operation a write, the others reads.
-fn rwmutex<L: Shared, const T: usize>(ops: u64) -> Duration {
+pub(crate) fn rwmutex<L: Shared, const T: usize>(ops: u64) -> Duration {
     let rw = L::default();
     let elapsed = on_n_threads(ops, T, |_, n| {
         for i in 0..n {

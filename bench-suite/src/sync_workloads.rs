@@ -33,6 +33,7 @@ use std::sync::{Arc, Barrier, mpsc};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
+use crate::scaling;
 use crate::workload::{Scenario, Workload};
 
 /// The paragraph the report prints under the group's heading.
@@ -208,13 +209,8 @@ pub(crate) fn share(ops: u64, t: u64, parts: u64) -> u64 {
     ops / parts + u64::from(t < ops % parts)
 }
 
-/// Runs `body(thread, ops_for_thread)` on [`THREADS`] scoped threads and
+/// Runs `body(thread, ops_for_thread)` on `threads` scoped threads and
 /// returns the span from the first thread's start to the last one's end.
-fn on_threads(ops: u64, body: impl Fn(u64, u64) + Sync) -> Duration {
-    on_n_threads(ops, THREADS, body)
-}
-
-/// [`on_threads`] with `threads` threads.
 pub(crate) fn on_n_threads(ops: u64, threads: usize, body: impl Fn(u64, u64) + Sync) -> Duration {
     let start = Barrier::new(threads);
     let (body, start) = (&body, &start);
@@ -335,37 +331,19 @@ fn mutex_async_tokio(ops: u64) -> Duration {
 // ---------------------------------------------------------------------------
 // Mutex, contended
 
+// The same loops as the scaling tables' (`crate::scaling`), at
+// [`THREADS`] threads.
+
 fn mutex_contended_hoare(ops: u64) -> Duration {
-    let m = hoare_sync::Mutex::new(0u64);
-    let elapsed = on_threads(ops, |_, n| {
-        for _ in 0..n {
-            *black_box(&m).lock() += 1;
-        }
-    });
-    assert_eq!(*m.lock(), ops);
-    elapsed
+    scaling::mutex::<hoare_sync::Mutex<u64>, THREADS>(ops)
 }
 
 fn mutex_contended_std(ops: u64) -> Duration {
-    let m = std::sync::Mutex::new(0u64);
-    let elapsed = on_threads(ops, |_, n| {
-        for _ in 0..n {
-            *black_box(&m).lock().unwrap() += 1;
-        }
-    });
-    assert_eq!(*m.lock().unwrap(), ops);
-    elapsed
+    scaling::mutex::<std::sync::Mutex<u64>, THREADS>(ops)
 }
 
 fn mutex_contended_parking_lot(ops: u64) -> Duration {
-    let m = parking_lot::Mutex::new(0u64);
-    let elapsed = on_threads(ops, |_, n| {
-        for _ in 0..n {
-            *black_box(&m).lock() += 1;
-        }
-    });
-    assert_eq!(*m.lock(), ops);
-    elapsed
+    scaling::mutex::<parking_lot::Mutex<u64>, THREADS>(ops)
 }
 
 // ---------------------------------------------------------------------------
@@ -376,59 +354,16 @@ pub(crate) fn is_write(i: u64) -> bool {
     i % WRITE_EVERY == WRITE_EVERY - 1
 }
 
-/// Writes the read-mostly workload performs for `ops` operations.
-fn expected_writes(ops: u64) -> u64 {
-    (0..THREADS as u64)
-        .map(|t| share(ops, t, THREADS as u64) / WRITE_EVERY)
-        .sum()
-}
-
 fn rwmutex_read_mostly_hoare(ops: u64) -> Duration {
-    let rw = hoare_sync::RwMutex::new([0u64; 4]);
-    let elapsed = on_threads(ops, |_, n| {
-        for i in 0..n {
-            if is_write(i) {
-                black_box(&rw).write()[0] += 1;
-            } else {
-                let g = black_box(&rw).read();
-                black_box(g[0] + g[3]);
-            }
-        }
-    });
-    assert_eq!(rw.read()[0], expected_writes(ops));
-    elapsed
+    scaling::rwmutex::<hoare_sync::RwMutex<[u64; 4]>, THREADS>(ops)
 }
 
 fn rwmutex_read_mostly_std(ops: u64) -> Duration {
-    let rw = std::sync::RwLock::new([0u64; 4]);
-    let elapsed = on_threads(ops, |_, n| {
-        for i in 0..n {
-            if is_write(i) {
-                black_box(&rw).write().unwrap()[0] += 1;
-            } else {
-                let g = black_box(&rw).read().unwrap();
-                black_box(g[0] + g[3]);
-            }
-        }
-    });
-    assert_eq!(rw.read().unwrap()[0], expected_writes(ops));
-    elapsed
+    scaling::rwmutex::<std::sync::RwLock<[u64; 4]>, THREADS>(ops)
 }
 
 fn rwmutex_read_mostly_parking_lot(ops: u64) -> Duration {
-    let rw = parking_lot::RwLock::new([0u64; 4]);
-    let elapsed = on_threads(ops, |_, n| {
-        for i in 0..n {
-            if is_write(i) {
-                black_box(&rw).write()[0] += 1;
-            } else {
-                let g = black_box(&rw).read();
-                black_box(g[0] + g[3]);
-            }
-        }
-    });
-    assert_eq!(rw.read()[0], expected_writes(ops));
-    elapsed
+    scaling::rwmutex::<parking_lot::RwLock<[u64; 4]>, THREADS>(ops)
 }
 
 // ---------------------------------------------------------------------------

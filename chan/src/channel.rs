@@ -255,9 +255,9 @@ impl<T> Sender<T> {
 
     /// Sends without blocking: fails with `Full` if the value cannot be
     /// placed now. On an unbuffered channel that means no receiver is
-    /// blocked waiting in a thread (a pending `recv_async` or a `select!`
-    /// is woken instead, and would take the value only from a waiting
-    /// sender).
+    /// waiting in a blocking receive or a pending `recv_async` (a `select!`
+    /// receive case or a `Stream` is woken instead, and would take the
+    /// value only from a waiting sender).
     #[inline]
     pub fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
         match &self.flavor {
@@ -335,7 +335,7 @@ impl<T> Sender<T> {
         match &self.flavor {
             SenderFlavor::Array(c) => c.len(),
             SenderFlavor::List(c) => c.len(),
-            SenderFlavor::Zero(_) => 0,
+            SenderFlavor::Zero(c) => c.len(),
         }
     }
 
@@ -439,7 +439,7 @@ impl<T> Receiver<T> {
     /// Receives asynchronously. Dropping the future before it completes
     /// loses no value: a value is only taken when the future returns it.
     pub fn recv_async(&self) -> RecvFuture<'_, T> {
-        RecvFuture::new(RecvCase::new(self))
+        RecvFuture::new(RecvCase::single(self))
     }
 
     /// A blocking iterator over received values; ends when the channel is
@@ -476,7 +476,8 @@ impl<T> Receiver<T> {
             ReceiverFlavor::List(c) => c.len(),
             ReceiverFlavor::At(c, _) => c.len(),
             ReceiverFlavor::Tick(c, _) => c.len(),
-            ReceiverFlavor::Zero(_) | ReceiverFlavor::Never => 0,
+            ReceiverFlavor::Zero(c) => c.len(),
+            ReceiverFlavor::Never => 0,
         }
     }
 

@@ -62,6 +62,12 @@ pub trait Case {
     /// Whether the operation would complete now (the check after
     /// registering).
     fn is_ready(&self) -> bool;
+    /// `register`, then `is_ready`: for a flavor whose check takes the
+    /// lock the registration took, both in one critical section.
+    fn register_ready(&mut self, signal: &Arc<Signal>, index: usize) -> bool {
+        self.register(signal, index);
+        self.is_ready()
+    }
     /// After `unregister`: whether a claim already completed the
     /// operation (an unbuffered send whose value was taken).
     fn completed_by_claim(&self) -> bool;
@@ -109,6 +115,16 @@ pub struct RecvCase<'a, T> {
     rx: &'a Receiver<T>,
     result: Option<Result<T, RecvError>>,
     reg: Option<Registration>,
+    /// Unbuffered flavor, when `commit`: the empty packet a sender writes
+    /// the value into while the case is registered (boxed so the case
+    /// itself may move).
+    packet: Option<OwnedPacket<T>>,
+    /// The only case of its wait (a `recv_async` future), so it may wait
+    /// on an unbuffered channel as a committed receiver: a sender hands it
+    /// the value and goes on (`flavors/zero.rs`). Never for a case of a
+    /// `select!`, which must not be handed a value for one case while
+    /// another fires.
+    commit: bool,
 }
 
 impl<'a, T> RecvCase<'a, T> {
@@ -118,7 +134,28 @@ impl<'a, T> RecvCase<'a, T> {
             rx,
             result: None,
             reg: None,
+            packet: None,
+            commit: false,
         }
+    }
+
+    /// A receive on `rx` that is the only case of its wait (see `commit`).
+    pub(crate) fn single(rx: &'a Receiver<T>) -> Self {
+        let mut case = RecvCase::new(rx);
+        case.commit = true;
+        case
+    }
+
+    /// The packet to register on an unbuffered channel: an empty one for
+    /// a committed case, none (wake-only) otherwise.
+    fn new_packet(&mut self) -> *mut () {
+        if !self.commit {
+            return core::ptr::null_mut();
+        }
+        let packet = OwnedPacket::empty();
+        let p = packet.as_ptr();
+        self.packet = Some(packet);
+        p
     }
 
     /// The outcome, once fired.
@@ -155,13 +192,30 @@ impl<T> Case for RecvCase<'_, T> {
         match &self.rx.flavor {
             ReceiverFlavor::Array(c) => c.register_recv(signal, index),
             ReceiverFlavor::List(c) => c.register_recv(signal, index),
-            ReceiverFlavor::Zero(c) => c.register_recv(signal, index),
+            ReceiverFlavor::Zero(c) => {
+                let p = self.new_packet();
+                c.register_recv(signal, index, p);
+            }
             _ => {}
         }
         self.reg = Some(Registration {
             signal: signal.clone(),
             index,
         });
+    }
+
+    fn register_ready(&mut self, signal: &Arc<Signal>, index: usize) -> bool {
+        let ReceiverFlavor::Zero(c) = &self.rx.flavor else {
+            self.register(signal, index);
+            return self.is_ready();
+        };
+        let p = self.new_packet();
+        let ready = c.register_recv_ready(signal, index, p);
+        self.reg = Some(Registration {
+            signal: signal.clone(),
+            index,
+        });
+        ready
     }
 
     fn unregister(&mut self) {
@@ -172,6 +226,16 @@ impl<T> Case for RecvCase<'_, T> {
                 ReceiverFlavor::List(c) => c.unregister_recv(&r.signal, r.index),
                 ReceiverFlavor::Zero(c) => c.unregister_recv(&r.signal, r.index),
                 _ => {}
+            }
+        }
+        if let Some(packet) = self.packet.take() {
+            // SAFETY: the entry is gone (removed just now under the
+            // channel's lock, or by its claimer), so nobody else touches
+            // the packet.
+            if let Some(v) = unsafe { packet.into_value() } {
+                // Only a sender that claimed us for this case fills the
+                // packet: the receive is done.
+                self.result = Some(Ok(v));
             }
         }
     }
@@ -188,7 +252,7 @@ impl<T> Case for RecvCase<'_, T> {
     }
 
     fn completed_by_claim(&self) -> bool {
-        false
+        self.result.is_some()
     }
 
     fn due(&self) -> Option<Instant> {
@@ -217,6 +281,12 @@ impl<T> Drop for RecvCase<'_, T> {
     #[inline]
     fn drop(&mut self) {
         self.withdraw();
+        // A committed case dropped after a sender handed it a value (and
+        // before it was polled again): the value goes back to the channel,
+        // first in line (`flavors/zero.rs`, values given back).
+        if let (Some(Ok(v)), ReceiverFlavor::Zero(c)) = (self.result.take(), &self.rx.flavor) {
+            c.give_back(v);
+        }
     }
 }
 
@@ -330,6 +400,27 @@ impl<T> Case for SendCase<'_, T> {
             signal: signal.clone(),
             index,
         });
+    }
+
+    fn register_ready(&mut self, signal: &Arc<Signal>, index: usize) -> bool {
+        let SenderFlavor::Zero(c) = &self.tx.flavor else {
+            self.register(signal, index);
+            return self.is_ready();
+        };
+        let Some(v) = self.msg.take() else {
+            // Fired already (only a fired case has no value): "ready", so
+            // that the caller goes on to the outcome instead of waiting.
+            return true;
+        };
+        let packet = OwnedPacket::new(v);
+        let p = packet.as_ptr();
+        self.packet = Some(packet);
+        let ready = c.register_send_ready(signal, index, p);
+        self.reg = Some(Registration {
+            signal: signal.clone(),
+            index,
+        });
+        ready
     }
 
     fn unregister(&mut self) {
@@ -731,8 +822,11 @@ impl SingleWait {
                 return Poll::Pending;
             }
             // Claimed, due, or polled from another task (which a claim
-            // would not wake): withdraw (a no-op if claimed), start afresh.
-            signal.try_abort();
+            // would not wake): withdraw, start afresh. A claimed wait is
+            // decided already: no compare-and-swap to find that out again.
+            if state == WAITING || state == BUSY {
+                signal.try_abort();
+            }
             self.registered = false;
             self.sleep = None;
             case.unregister();
@@ -749,8 +843,7 @@ impl SingleWait {
             // Every entry is gone (invariant 2 of `signal.rs`): the signal
             // may start a new wait if nobody else still holds it.
             let signal = Signal::prepare_task(&mut self.signal, cx.waker());
-            case.register(signal, 0);
-            if !case.is_ready() {
+            if !case.register_ready(signal, 0) {
                 if let Some(at) = case.due() {
                     let mut sleep = Sleep::new(at);
                     if sleep.poll(cx).is_pending() {
@@ -955,6 +1048,8 @@ impl RecvParts {
             rx,
             result: None,
             reg: self.reg.take(),
+            packet: None,
+            commit: false,
         };
         let r = match self.wait.poll(&mut case, cx) {
             Poll::Ready(()) => Poll::Ready(case.take_result().expect("the case fired")),
@@ -970,6 +1065,8 @@ impl RecvParts {
             rx,
             result: None,
             reg: self.reg.take(),
+            packet: None,
+            commit: false,
         });
     }
 }

@@ -141,32 +141,56 @@ impl Signal {
         slot: &'s mut Option<Arc<Signal>>,
         waker: &Waker,
     ) -> &'s Arc<Signal> {
-        let reusable = slot
-            .as_mut()
-            .is_some_and(|s| s.will_wake(waker) || Arc::get_mut(s).is_some());
-        if !reusable {
-            *slot = Some(cache::take_task().unwrap_or_else(|| {
-                Arc::new(Signal {
-                    state: AtomicUsize::new(WAITING),
-                    wake: Wake::Task(UnsafeCell::new(None)),
+        let reusable = slot.as_mut().is_some_and(|s| {
+            // The same task waits again: the waker is right as it is, and
+            // finding that out takes no read-modify-write.
+            s.will_wake(waker)
+                || Arc::get_mut(s).is_some_and(|only| {
+                    // SAFETY: `get_mut` proved this handle the only one.
+                    unsafe { only.set_waker(waker) };
+                    true
                 })
-            }));
-        }
-        let signal = slot.as_mut().expect("set above");
-        if let Some(only) = Arc::get_mut(signal) {
-            if let Wake::Task(w) = &mut only.wake {
-                // SAFETY: `get_mut` proved this the only handle: nobody
-                // reads the waker concurrently.
-                let w = unsafe { &mut *w.get() };
-                if !w.as_ref().is_some_and(|old| old.will_wake(waker)) {
-                    *w = Some(waker.clone());
+        });
+        if !reusable {
+            let fresh = match cache::take_task() {
+                Some(cached) => {
+                    // SAFETY: the pool holds only signals that
+                    // `recycle_task` found unshared, and a pooled signal is
+                    // in no list, so nobody can have cloned it since: this
+                    // handle is the only one. (Trusting that, instead of
+                    // asking `Arc::get_mut`, saves a compare-and-swap on
+                    // every new future's first wait.)
+                    unsafe { cached.set_waker(waker) };
+                    cached
                 }
-            }
+                None => Arc::new(Signal {
+                    state: AtomicUsize::new(WAITING),
+                    wake: Wake::Task(UnsafeCell::new(Some(waker.clone()))),
+                }),
+            };
+            *slot = Some(fresh);
         }
+        let signal = slot.as_ref().expect("set above");
         // Relaxed: by the invariant nobody else touches the state now; the
         // list locks taken to register publish it.
         signal.state.store(WAITING, Ordering::Relaxed);
-        slot.as_ref().expect("set above")
+        signal
+    }
+
+    /// Makes a task signal wake `waker` (the waker it holds is kept if it
+    /// wakes the same task).
+    ///
+    /// # Safety
+    /// The caller's handle is the only one to the signal, so nobody reads
+    /// the waker meanwhile.
+    unsafe fn set_waker(&self, waker: &Waker) {
+        if let Wake::Task(w) = &self.wake {
+            // SAFETY: the caller's promise: this is the only access.
+            let w = unsafe { &mut *w.get() };
+            if !w.as_ref().is_some_and(|old| old.will_wake(waker)) {
+                *w = Some(waker.clone());
+            }
+        }
     }
 
     /// Returns a task signal to the pool once its future is done with it;

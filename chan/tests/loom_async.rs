@@ -103,8 +103,10 @@ fn recv_async_dropped_after_a_send_claimed_it((tx, rx): (Sender<usize>, Receiver
     drop(f);
     match sent {
         Ok(()) => assert_eq!(receiver.join().unwrap(), Ok(7)),
-        // Unbuffered: no thread was committed to receiving yet; the value
-        // comes back and a blocking send hands it over.
+        // Not reached while the future waits committed (unbuffered: the
+        // send hands it the value, which the drop gives back to the
+        // channel for the receiver thread); kept so the model stays
+        // complete if a flavor declines.
         Err(e) => {
             tx.send(e.into_inner()).unwrap();
             assert_eq!(receiver.join().unwrap(), Ok(7));
@@ -125,6 +127,27 @@ fn recv_async_dropped_after_a_send_claimed_it_buffered() {
 #[test]
 fn recv_async_dropped_after_a_send_claimed_it_unbounded() {
     model(|| recv_async_dropped_after_a_send_claimed_it(unbounded()));
+}
+
+/// An unbuffered `recv_async` is handed a value by a sender thread, which
+/// then sends a second one, while the future is dropped. Whether the
+/// first value reached the future (and was given back) or still waited
+/// with its sender, the receiver gets both, in the order sent.
+#[test]
+fn a_value_given_back_comes_before_later_sends() {
+    model(|| {
+        let (tx, rx) = bounded::<usize>(0);
+        let mut f = rx.recv_async();
+        assert!(poll_once(&mut f).is_pending(), "nothing was sent yet");
+        let sender = thread::spawn(move || {
+            tx.send(0).unwrap();
+            tx.send(1).unwrap();
+        });
+        drop(f);
+        assert_eq!(rx.recv(), Ok(0));
+        assert_eq!(rx.recv(), Ok(1));
+        sender.join().unwrap();
+    });
 }
 
 /// An unbuffered `send_async` is polled once (its value waits in a packet)

@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::task::Poll;
 use std::thread;
 use std::time::Duration;
 
@@ -119,16 +120,63 @@ fn try_recv_takes_the_value_of_a_blocked_sender() {
 }
 
 #[test]
-fn try_send_to_a_pending_async_receiver_is_full_and_the_value_stays_with_the_sender() {
-    // The documented decision: an async receiver is woken, not handed the
-    // value, so a future that is dropped never holds a value it did not
-    // return.
+fn try_send_hands_the_value_to_a_pending_async_receiver() {
+    // A pending `recv_async` waits as a committed receiver, as a blocked
+    // thread does: the send completes at once and the future has the value.
     let (tx, rx) = bounded(0);
     let mut fut = Box::pin(rx.recv_async());
     assert!(poll_once(fut.as_mut()).is_pending());
-    assert_eq!(tx.try_send(3), Err(TrySendError::Full(3)));
+    assert_eq!(tx.try_send(3), Ok(()));
+    assert_eq!(poll_once(fut.as_mut()), Poll::Ready(Ok(3)));
+    assert_eq!(
+        tx.try_send(4),
+        Err(TrySendError::Full(4)),
+        "nobody waits now"
+    );
+}
+
+#[test]
+fn a_dropped_async_receiver_gives_its_value_back_first_in_line() {
+    let (tx, rx) = bounded(0);
+    let mut fut = Box::pin(rx.recv_async());
+    assert!(poll_once(fut.as_mut()).is_pending());
+    assert_eq!(tx.try_send(1), Ok(()));
+    // Dropped before it returned the value: the value is back in the
+    // channel, counted by `len`, ahead of a sender that waits now.
     drop(fut);
-    assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+    assert_eq!((rx.len(), tx.len()), (1, 1));
+    thread::scope(|s| {
+        let h = s.spawn(|| tx.send(2));
+        settle();
+        assert_eq!(rx.recv(), Ok(1));
+        assert_eq!(rx.recv(), Ok(2));
+        assert_eq!(h.join().unwrap(), Ok(()));
+    });
+    assert_eq!(rx.len(), 0);
+    // After a close the value given back is still received first.
+    let mut fut = Box::pin(rx.recv_async());
+    assert!(poll_once(fut.as_mut()).is_pending());
+    assert_eq!(tx.try_send(3), Ok(()));
+    drop(fut);
+    tx.close();
+    assert_eq!(rx.try_recv(), Ok(3));
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
+}
+
+#[test]
+fn a_value_given_back_goes_to_a_waiting_receiver() {
+    // A receiver already blocked when the value comes back gets it.
+    let (tx, rx) = bounded(0);
+    let mut fut = Box::pin(rx.recv_async());
+    assert!(poll_once(fut.as_mut()).is_pending());
+    assert_eq!(tx.try_send(7), Ok(()));
+    thread::scope(|s| {
+        let h = s.spawn(|| rx.recv());
+        settle();
+        drop(fut);
+        assert_eq!(h.join().unwrap(), Ok(7));
+    });
+    assert_eq!(rx.len(), 0);
 }
 
 #[test]

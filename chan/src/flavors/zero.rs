@@ -12,17 +12,35 @@
 //! value (`Packet<T>`, on the blocked thread's stack or in the future's
 //! heap box). A waiting **receiver** is one of two kinds:
 //!
-//! - *committed* (a thread blocked in `recv`/`recv_timeout`): it registers
-//!   an empty packet, and a sender that claims it writes the value into
-//!   that packet. The receiver is done the moment it is claimed.
-//! - *wake-only* (a future, or a case of a `select!`): it registers no
-//!   packet. A sender that finds only such receivers registers its own
-//!   packet and claims one of them just to wake it; the woken receiver then
-//!   takes the value from the sender's packet itself. A future can be
-//!   dropped at any time, and a value must never be handed to a receiver
-//!   that goes away: that is why these receivers never get a value pushed
-//!   to them. A woken future that is dropped passes the wake-up on.
+//! - *committed* (a thread blocked in `recv`/`recv_timeout`, or a pending
+//!   `recv_async` future): it registers an empty packet, and a sender that
+//!   claims it writes the value into that packet. The receiver is done the
+//!   moment it is claimed, and the sender too: as in Go, where a sender
+//!   that finds a parked receiver copies the value to it and goes on, one
+//!   message costs one wait, not one on each side.
+//! - *wake-only* (a case of a `select!`, or a `Receiver`'s `Stream`): it
+//!   registers no packet, because a select must not be handed a value for
+//!   one case while another case fires. A sender that finds only such
+//!   receivers registers its own packet and claims one of them just to
+//!   wake it; the woken receiver then takes the value from the sender's
+//!   packet itself. A woken receiver that goes away passes the wake-up on.
 //!
+//! # Values given back
+//!
+//! A future can be dropped at any time, also after a sender wrote a value
+//! into its packet and before it was polled again. The value must not be
+//! lost, and the sender has already returned: so the dropped future gives
+//! the value back to the channel, which keeps it in `returned` and hands
+//! it to the next receiver before anything else (it was sent before any
+//! value still waiting in a sender's packet). A value given back goes to
+//! a waiting committed receiver at once if there is one, or wakes a
+//! wake-only one. `returned` is empty whenever a committed receiver waits
+//! (a receiver registers only after finding it empty, under the lock, and
+//! a value given back goes to such a receiver first), so a sender never
+//! overtakes a value given back. Values still there when the channel is
+//! dropped are dropped with it, like a buffered channel's; after `close`,
+//! receivers drain them before they see the channel closed.
+
 //! # Hand-over under the lock
 //!
 //! Whoever completes a rendezvous moves the value between the packet and
@@ -38,11 +56,11 @@
 //! error) and committed receivers find their packet empty (`Closed`).
 //!
 //! Consequences (documented on `try_send`): a `try_send` succeeds only when
-//! a committed receiver is waiting; a `select!` send case or pending
-//! `recv_async` on the other side is woken instead and the value waits
-//! in the sender's packet until it comes.
+//! a committed receiver is waiting; a `select!` receive case on the other
+//! side is woken instead and the value waits in the sender's packet until
+//! it comes.
 
-use core::marker::PhantomData;
+use std::collections::VecDeque;
 
 use hoare_sync::Mutex;
 
@@ -73,7 +91,16 @@ unsafe impl<T: Send> Sync for OwnedPacket<T> {}
 
 impl<T> OwnedPacket<T> {
     pub(crate) fn new(v: T) -> Self {
-        let b = Box::new(UnsafeCell::new(Some(v)));
+        Self::holding(Some(v))
+    }
+
+    /// An empty packet, for a committed receiver.
+    pub(crate) fn empty() -> Self {
+        Self::holding(None)
+    }
+
+    fn holding(v: Option<T>) -> Self {
+        let b = Box::new(UnsafeCell::new(v));
         OwnedPacket(core::ptr::NonNull::from(Box::leak(b)))
     }
 
@@ -103,20 +130,23 @@ impl<T> Drop for OwnedPacket<T> {
     }
 }
 
-struct Inner {
+struct Inner<T> {
     senders: Waiters,
     receivers: Waiters,
     closed: bool,
+    /// Values given back by dropped receive futures (module docs), oldest
+    /// first.
+    returned: VecDeque<T>,
 }
 
 /// An unbuffered channel.
 pub(crate) struct Zero<T> {
-    inner: Mutex<Inner>,
-    _marker: PhantomData<T>,
+    inner: Mutex<Inner<T>>,
 }
 
-// SAFETY: values of type `T` move between threads through the packets, so
-// `T: Send` is required and sufficient; everything else is under the lock.
+// SAFETY: values of type `T` move between threads through the packets and
+// `returned`, so `T: Send` is required and sufficient; everything else is
+// under the lock.
 unsafe impl<T: Send> Send for Zero<T> {}
 // SAFETY: as for `Send`.
 unsafe impl<T: Send> Sync for Zero<T> {}
@@ -148,13 +178,18 @@ impl<T> Zero<T> {
                 senders: Waiters::new(),
                 receivers: Waiters::new(),
                 closed: false,
+                returned: VecDeque::new(),
             }),
-            _marker: PhantomData,
         }
     }
 
     /// Hands `msg` to a committed receiver, under the lock.
-    fn give(inner: &mut Inner, msg: T, skip: Option<&Arc<Signal>>) -> Result<Entry, T> {
+    fn give(inner: &mut Inner<T>, msg: T, skip: Option<&Arc<Signal>>) -> Result<Entry, T> {
+        if !inner.returned.is_empty() {
+            // Not reached (see the module docs), but a value must never
+            // overtake one given back.
+            return Err(msg);
+        }
         let mut msg = Some(msg);
         let claimed = inner.receivers.claim_with(skip, |e| {
             if e.packet.is_null() {
@@ -177,8 +212,17 @@ impl<T> Zero<T> {
         }
     }
 
+    /// Takes the oldest value given back, or else one from a waiting
+    /// sender (with its entry, to wake), under the lock.
+    fn take_value(inner: &mut Inner<T>, skip: Option<&Arc<Signal>>) -> Option<(T, Option<Entry>)> {
+        if let Some(v) = inner.returned.pop_front() {
+            return Some((v, None));
+        }
+        Self::take_from_sender(inner, skip).map(|(v, e)| (v, Some(e)))
+    }
+
     /// Takes a value from a waiting sender, under the lock.
-    fn take_from_sender(inner: &mut Inner, skip: Option<&Arc<Signal>>) -> Option<(T, Entry)> {
+    fn take_from_sender(inner: &mut Inner<T>, skip: Option<&Arc<Signal>>) -> Option<(T, Entry)> {
         let mut got = None;
         let claimed = inner.senders.claim_with(skip, |e| {
             // SAFETY: we hold the lock and the entry is registered, so its
@@ -219,9 +263,11 @@ impl<T> Zero<T> {
 
     pub(crate) fn try_recv(&self, skip: Option<&Arc<Signal>>) -> Result<T, TryRecvError> {
         let mut inner = self.inner.lock();
-        if let Some((v, e)) = Self::take_from_sender(&mut inner, skip) {
+        if let Some((v, e)) = Self::take_value(&mut inner, skip) {
             drop(inner);
-            e.signal.wake();
+            if let Some(e) = e {
+                e.signal.wake();
+            }
             return Ok(v);
         }
         if inner.closed {
@@ -280,9 +326,11 @@ impl<T> Zero<T> {
 
     pub(crate) fn recv(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
         let mut inner = self.inner.lock();
-        if let Some((v, e)) = Self::take_from_sender(&mut inner, None) {
+        if let Some((v, e)) = Self::take_value(&mut inner, None) {
             drop(inner);
-            e.signal.wake();
+            if let Some(e) = e {
+                e.signal.wake();
+            }
             return Ok(v);
         }
         if inner.closed {
@@ -309,12 +357,43 @@ impl<T> Zero<T> {
         })
     }
 
-    /// Registers a wake-only receiver (a future or a `select!` case).
-    pub(crate) fn register_recv(&self, signal: &Arc<Signal>, case: usize) {
+    /// Registers a waiting receiver: committed, with the empty packet `p`
+    /// (a `Packet<T>` that stays alive and in place until
+    /// `unregister_recv` or a claim), or wake-only if `p` is null.
+    pub(crate) fn register_recv(&self, signal: &Arc<Signal>, case: usize, p: *mut ()) {
+        self.register_recv_ready(signal, case, p);
+    }
+
+    /// [`Zero::register_recv`], then [`Zero::is_recv_ready`] for the
+    /// same wait, under one lock.
+    pub(crate) fn register_recv_ready(
+        &self,
+        signal: &Arc<Signal>,
+        case: usize,
+        p: *mut (),
+    ) -> bool {
         let mut inner = self.inner.lock();
-        inner
-            .receivers
-            .register(signal, case, core::ptr::null_mut());
+        inner.receivers.register(signal, case, p);
+        Self::recv_ready(&inner, Some(signal))
+    }
+
+    /// Gives back a value that a dropped receive future was handed but
+    /// never returned (module docs): to a waiting committed receiver, or
+    /// into `returned` for the next receive, waking a wake-only receiver
+    /// to come for it.
+    pub(crate) fn give_back(&self, v: T) {
+        let mut inner = self.inner.lock();
+        let woken = match Self::give(&mut inner, v, None) {
+            Ok(e) => Some(e),
+            Err(v) => {
+                inner.returned.push_back(v);
+                inner.receivers.claim(None, |e| e.packet.is_null())
+            }
+        };
+        drop(inner);
+        if let Some(e) = woken {
+            e.signal.wake();
+        }
     }
 
     pub(crate) fn unregister_recv(&self, signal: &Arc<Signal>, case: usize) {
@@ -326,13 +405,26 @@ impl<T> Zero<T> {
     /// `Packet<T>` that stays alive and in place until `unregister_send`
     /// or a claim), and wakes one wake-only receiver to come and take it.
     pub(crate) fn register_send(&self, signal: &Arc<Signal>, case: usize, p: *mut ()) {
+        self.register_send_ready(signal, case, p);
+    }
+
+    /// [`Zero::register_send`], then [`Zero::is_send_ready`] for the same
+    /// wait, under one lock.
+    pub(crate) fn register_send_ready(
+        &self,
+        signal: &Arc<Signal>,
+        case: usize,
+        p: *mut (),
+    ) -> bool {
         let mut inner = self.inner.lock();
         inner.senders.register(signal, case, p);
         let woken = inner.receivers.claim(Some(signal), |e| e.packet.is_null());
+        let ready = Self::send_ready(&inner, Some(signal));
         drop(inner);
         if let Some(e) = woken {
             e.signal.wake();
         }
+        ready
     }
 
     /// Removes a waiting sender; its value is whatever its packet holds.
@@ -349,25 +441,35 @@ impl<T> Zero<T> {
     /// round and round (register, "ready", withdraw, try, fail) while that
     /// owner waits for the core to remove it.
     pub(crate) fn is_recv_ready(&self, skip: Option<&Arc<Signal>>) -> bool {
-        let inner = self.inner.lock();
-        inner.closed || inner.senders.any(skip, |e| e.signal.state() == WAITING)
+        Self::recv_ready(&self.inner.lock(), skip)
+    }
+
+    /// [`Zero::is_recv_ready`] under the lock.
+    fn recv_ready(inner: &Inner<T>, skip: Option<&Arc<Signal>>) -> bool {
+        inner.closed
+            || !inner.returned.is_empty()
+            || inner.senders.any(skip, |e| e.signal.state() == WAITING)
     }
 
     /// A send by the wait `skip` would complete now (only committed
     /// receivers still waiting count; see `is_recv_ready`).
     pub(crate) fn is_send_ready(&self, skip: Option<&Arc<Signal>>) -> bool {
-        let inner = self.inner.lock();
+        Self::send_ready(&self.inner.lock(), skip)
+    }
+
+    /// [`Zero::is_send_ready`] under the lock.
+    fn send_ready(inner: &Inner<T>, skip: Option<&Arc<Signal>>) -> bool {
         inner.closed
             || inner
                 .receivers
                 .any(skip, |e| !e.packet.is_null() && e.signal.state() == WAITING)
     }
 
-    /// A woken wake-only receiver went away: wake another one if a sender
-    /// still waits.
+    /// A woken wake-only receiver went away: wake another one if a value
+    /// still waits (given back, or in a sender's packet).
     pub(crate) fn forward_recv(&self) {
         let mut inner = self.inner.lock();
-        if !inner.senders.any(None, |e| e.signal.state() == WAITING) {
+        if inner.returned.is_empty() && !inner.senders.any(None, |e| e.signal.state() == WAITING) {
             return;
         }
         let woken = inner.receivers.claim(None, |e| e.packet.is_null());
@@ -390,6 +492,12 @@ impl<T> Zero<T> {
             e.signal.wake();
         }
         true
+    }
+
+    /// Values waiting in the channel: only values given back by dropped
+    /// receive futures (module docs); usually none.
+    pub(crate) fn len(&self) -> usize {
+        self.inner.lock().returned.len()
     }
 
     pub(crate) fn is_closed(&self) -> bool {

@@ -255,9 +255,9 @@ impl<T> Sender<T> {
 
     /// Sends without blocking: fails with `Full` if the value cannot be
     /// placed now. On an unbuffered channel that means no receiver is
-    /// waiting in a blocking receive or a pending `recv_async` (a `select!`
-    /// receive case or a `Stream` is woken instead, and would take the
-    /// value only from a waiting sender).
+    /// waiting: in a blocking receive, a pending `recv_async` or a
+    /// `select!` receive case (a `Stream` is woken instead, and would take
+    /// the value only from a waiting sender).
     #[inline]
     pub fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
         match &self.flavor {
@@ -439,7 +439,7 @@ impl<T> Receiver<T> {
     /// Receives asynchronously. Dropping the future before it completes
     /// loses no value: a value is only taken when the future returns it.
     pub fn recv_async(&self) -> RecvFuture<'_, T> {
-        RecvFuture::new(RecvCase::single(self))
+        RecvFuture::new(RecvCase::new(self))
     }
 
     /// A blocking iterator over received values; ends when the channel is

@@ -129,17 +129,18 @@
 //!   spin stops after a few misses (the thread then tries one spin in
 //!   64 polls). A future polled from a new task while pending wakes
 //!   that task, as the `Future` contract asks.
-//! - On an unbuffered channel a pending `recv_async` is handed the value
-//!   directly, as a receiver thread is and as Go hands a value to a parked
-//!   goroutine: the sender goes on at once, so one message costs one wait
-//!   instead of one on each side. A future that is dropped after it was
-//!   handed a value and before it returned it gives the value back to the
-//!   channel, first in line: the next receive gets it before anything else
-//!   (`len()` counts it meanwhile), so no value is lost and a receiver that
-//!   retries (a loop around a timed-out receive) sees the values in the
-//!   order they were sent. `select!` receive cases and a `Stream` are only
-//!   woken and take the value themselves, since a select may fire another
-//!   case. On buffered channels values always go through the buffer.
+//! - On an unbuffered channel a waiting receiver (a thread, a pending
+//!   `recv_async`, a `select!` receive case) is handed the value directly,
+//!   as Go hands a value to a parked goroutine: the sender goes on at
+//!   once, so one message costs one wait instead of one on each side. Of a
+//!   select's cases only the one that fires is ever handed a value. A
+//!   future that is dropped after it was handed a value and before it
+//!   returned it gives the value back to the channel, first in line: the
+//!   next receive gets it before anything else (`len()` counts it
+//!   meanwhile), so no value is lost and a receiver that retries (a loop
+//!   around a timed-out receive) sees the values in the order they were
+//!   sent. A `Stream` is only woken and takes the value itself. On
+//!   buffered channels values always go through the buffer.
 //! - A sender blocked on a full buffered channel (a thread in `send`, a
 //!   pending `send_async` future, a `Sink`) has its value moved into the
 //!   channel by the receive that makes room, as Go's runtime does; the

@@ -119,11 +119,13 @@ pub struct RecvCase<'a, T> {
     /// the value into while the case is registered (boxed so the case
     /// itself may move).
     packet: Option<OwnedPacket<T>>,
-    /// The only case of its wait (a `recv_async` future), so it may wait
-    /// on an unbuffered channel as a committed receiver: a sender hands it
-    /// the value and goes on (`flavors/zero.rs`). Never for a case of a
-    /// `select!`, which must not be handed a value for one case while
-    /// another fires.
+    /// Whether the case waits on an unbuffered channel as a committed
+    /// receiver, which a sender hands the value and goes on
+    /// (`flavors/zero.rs`). A sender writes the value and then claims the
+    /// wait, taking the value back if the claim fails, so of a `select!`'s
+    /// cases only the one that fires ever holds a value. `false` only for
+    /// a `Stream`'s receive, which rebuilds its case at every poll and has
+    /// nowhere to keep a packet between polls.
     commit: bool,
 }
 
@@ -135,15 +137,8 @@ impl<'a, T> RecvCase<'a, T> {
             result: None,
             reg: None,
             packet: None,
-            commit: false,
+            commit: true,
         }
-    }
-
-    /// A receive on `rx` that is the only case of its wait (see `commit`).
-    pub(crate) fn single(rx: &'a Receiver<T>) -> Self {
-        let mut case = RecvCase::new(rx);
-        case.commit = true;
-        case
     }
 
     /// The packet to register on an unbuffered channel: an empty one for

@@ -150,6 +150,33 @@ fn a_value_given_back_comes_before_later_sends() {
     });
 }
 
+/// A `select_async!` over two unbuffered channels is polled once (its
+/// receive cases wait committed), then dropped while a sender thread
+/// sends on one of them. Whether the value was handed to the select (and
+/// given back by the drop) or still waits with its sender, the receive
+/// after the drop gets it, and the other channel has nothing.
+#[test]
+fn a_dropped_select_async_loses_no_value_handed_to_it() {
+    model(|| {
+        let (tx, rx) = bounded::<usize>(0);
+        let (_tx2, rx2) = bounded::<usize>(0);
+        let mut f = Box::pin(async {
+            hoare_chan::select_async! {
+                recv(rx) -> v => v,
+                recv(rx2) -> v => v,
+            }
+        });
+        assert!(poll_once(&mut f).is_pending(), "nothing was sent yet");
+        let keep = tx.clone();
+        let sender = thread::spawn(move || tx.send(4).unwrap());
+        drop(f);
+        assert_eq!(rx.recv(), Ok(4));
+        sender.join().unwrap();
+        assert!(rx2.try_recv().is_err());
+        drop(keep);
+    });
+}
+
 /// An unbuffered `send_async` is polled once (its value waits in a packet)
 /// and dropped while a receiver blocks in `recv`. Either the receiver took
 /// the value from the packet before the drop withdrew it (the send is

@@ -63,19 +63,23 @@ fn select_over_unbounded_channels_takes_exactly_one_value() {
     model(|| select_races_two_senders(unbounded(), unbounded()));
 }
 
-/// An unbuffered and a buffered channel: the unbuffered sender registers
-/// its value in a packet and wakes the select's (wake-only) entry, the
-/// buffered sender buffers its value and claims the select's other entry.
-/// If the select takes the unbuffered value it takes it from the packet of
-/// the blocked sender, which then returns; otherwise that sender stays
-/// blocked with its value until the receive after the select.
+/// An unbuffered and a buffered channel: the unbuffered sender hands its
+/// value to the select's committed entry if it finds one (writing it into
+/// the entry's packet and then claiming the select, taking it back if the
+/// claim fails), or else blocks with its value in a packet; the buffered
+/// sender buffers its value and claims the select's other entry. If the
+/// select takes the unbuffered value it either was handed it or takes it
+/// from the blocked sender's packet; otherwise that sender stays blocked
+/// with its value until the receive after the select.
 #[test]
 fn select_over_unbuffered_and_buffered_takes_exactly_one_value() {
     model(|| select_races_two_senders(bounded(0), bounded(1)));
 }
 
-/// Two unbuffered channels: both senders block with their values in
-/// packets and race to wake the select.
+/// Two unbuffered channels: both senders race to hand their value to the
+/// select's committed entries (one claim wins, the other sender takes its
+/// value back and blocks with it), or block with their values in packets
+/// and race to wake the select.
 ///
 /// One preemption: at two this model has some 120,000 executions (17 s
 /// here), more than the CI budget allows for one model; the unbuffered

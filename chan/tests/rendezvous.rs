@@ -240,19 +240,56 @@ fn several_blocked_senders_are_each_received_once() {
 }
 
 #[test]
-fn try_send_to_a_receiver_blocked_in_select_is_full_and_a_blocking_send_reaches_it() {
-    // The documented decision: a select case is not a committed receiver,
-    // so `try_send` finds nobody; a blocking send waits and wakes it.
+fn try_send_hands_the_value_to_a_receiver_blocked_in_select() {
+    // A select's receive case waits as a committed receiver, as Go's
+    // does: `try_send` completes at once and the select fires that case
+    // with the value; the other case was handed nothing, and once the
+    // select is over nobody waits on its channel.
     let (tx, rx) = bounded::<u32>(0);
-    let (_other_tx, other_rx) = bounded::<u32>(0);
-    let receiver = thread::spawn(move || {
-        hoare_chan::select! {
-            recv(rx) -> v => v,
-            recv(other_rx) -> _ => panic!("wrong case"),
-        }
+    let (other_tx, other_rx) = bounded::<u32>(0);
+    thread::scope(|s| {
+        let receiver = s.spawn(|| {
+            hoare_chan::select! {
+                recv(rx) -> v => v,
+                recv(other_rx) -> _ => panic!("wrong case"),
+            }
+        });
+        settle();
+        assert_eq!(tx.try_send(1), Ok(()));
+        assert_eq!(receiver.join().unwrap(), Ok(1));
     });
-    settle();
-    assert_eq!(tx.try_send(1), Err(TrySendError::Full(1)));
-    tx.send(2).unwrap();
-    assert_eq!(receiver.join().unwrap(), Ok(2));
+    assert_eq!(other_tx.try_send(2), Err(TrySendError::Full(2)));
+    assert_eq!(tx.try_send(3), Err(TrySendError::Full(3)));
+}
+
+#[test]
+fn of_two_sends_racing_to_one_select_exactly_one_is_taken() {
+    for _ in 0..50 {
+        let (a_tx, a_rx) = bounded::<u32>(0);
+        let (b_tx, b_rx) = bounded::<u32>(0);
+        let (got, a, b) = thread::scope(|s| {
+            let receiver = s.spawn(|| {
+                hoare_chan::select! {
+                    recv(a_rx) -> v => v.unwrap(),
+                    recv(b_rx) -> v => v.unwrap(),
+                }
+            });
+            thread::sleep(Duration::from_millis(2));
+            let a = s.spawn(|| a_tx.try_send(1));
+            let b = s.spawn(|| b_tx.try_send(2));
+            let (a, b) = (a.join().unwrap(), b.join().unwrap());
+            if a.is_err() && b.is_err() {
+                // Neither found the select registered yet: let it finish.
+                a_tx.send(1).unwrap();
+                return (receiver.join().unwrap(), Ok(()), Err(TrySendError::Full(2)));
+            }
+            (receiver.join().unwrap(), a, b)
+        });
+        match (a, b) {
+            (Ok(()), Err(TrySendError::Full(2))) => assert_eq!(got, 1),
+            (Err(TrySendError::Full(1)), Ok(())) => assert_eq!(got, 2),
+            other => panic!("one send and only one must be taken: {other:?}"),
+        }
+        assert!(a_rx.try_recv().is_err() && b_rx.try_recv().is_err());
+    }
 }

@@ -796,6 +796,27 @@ fn a_dropped_pending_select_async_withdraws_its_cases() {
 }
 
 #[test]
+fn a_dropped_select_async_gives_back_a_value_it_was_handed() {
+    // Unbuffered: the pending select's receive cases wait committed, so a
+    // `try_send` hands the value to one of them; dropped before it was
+    // polled again, the select gives the value back to its channel.
+    let (tx, rx) = bounded::<u32>(0);
+    let (_tx2, rx2) = bounded::<u32>(0);
+    let mut fut = Box::pin(async {
+        select_async! {
+            recv(rx) -> v => v,
+            recv(rx2) -> v => v,
+        }
+    });
+    assert!(poll_once(fut.as_mut()).is_pending());
+    assert_eq!(tx.try_send(5), Ok(()));
+    drop(fut);
+    assert_eq!(rx.len(), 1);
+    assert_eq!(rx.try_recv(), Ok(5));
+    assert_eq!(rx2.try_recv(), Err(TryRecvError::Empty));
+}
+
+#[test]
 fn a_dropped_pending_select_async_sends_nothing() {
     for flavor in [Flavor::Zero, Flavor::One] {
         let drops = Drops::new();

@@ -12,18 +12,21 @@
 //! value (`Packet<T>`, on the blocked thread's stack or in the future's
 //! heap box). A waiting **receiver** is one of two kinds:
 //!
-//! - *committed* (a thread blocked in `recv`/`recv_timeout`, or a pending
-//!   `recv_async` future): it registers an empty packet, and a sender that
-//!   claims it writes the value into that packet. The receiver is done the
-//!   moment it is claimed, and the sender too: as in Go, where a sender
-//!   that finds a parked receiver copies the value to it and goes on, one
-//!   message costs one wait, not one on each side.
-//! - *wake-only* (a case of a `select!`, or a `Receiver`'s `Stream`): it
-//!   registers no packet, because a select must not be handed a value for
-//!   one case while another case fires. A sender that finds only such
-//!   receivers registers its own packet and claims one of them just to
-//!   wake it; the woken receiver then takes the value from the sender's
-//!   packet itself. A woken receiver that goes away passes the wake-up on.
+//! - *committed* (a thread blocked in `recv`/`recv_timeout`, a pending
+//!   `recv_async` future, a receive case of a `select!`): it registers an
+//!   empty packet, and a sender that claims it writes the value into that
+//!   packet. The receiver is done the moment it is claimed, and the sender
+//!   too: as in Go, where a sender that finds a parked receiver copies the
+//!   value to it and goes on, one message costs one wait, not one on each
+//!   side. A select's cases share one claim word, and the sender writes
+//!   first and claims second (below), so only the case that fires ever
+//!   holds a value.
+//! - *wake-only* (a `Receiver`'s `Stream`, which rebuilds its receive at
+//!   every poll and has nowhere to keep a packet): it registers no packet.
+//!   A sender that finds only such receivers registers its own packet and
+//!   claims one of them just to wake it; the woken receiver then takes the
+//!   value from the sender's packet itself. A woken receiver that goes
+//!   away passes the wake-up on.
 //!
 //! # Values given back
 //!
@@ -56,9 +59,8 @@
 //! error) and committed receivers find their packet empty (`Closed`).
 //!
 //! Consequences (documented on `try_send`): a `try_send` succeeds only when
-//! a committed receiver is waiting; a `select!` receive case on the other
-//! side is woken instead and the value waits in the sender's packet until
-//! it comes.
+//! a committed receiver is waiting; a `Stream` on the other side is woken
+//! instead and the value waits in the sender's packet until it comes.
 
 use std::collections::VecDeque;
 

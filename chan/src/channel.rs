@@ -348,7 +348,7 @@ impl<T> Sender<T> {
     /// when unbuffered, never when unbounded).
     pub fn is_full(&self) -> bool {
         match &self.flavor {
-            SenderFlavor::Array(c) => c.len() == c.capacity(),
+            SenderFlavor::Array(c) => c.len() >= c.capacity(),
             SenderFlavor::List(_) => false,
             SenderFlavor::Zero(_) => true,
         }
@@ -439,7 +439,7 @@ impl<T> Receiver<T> {
     /// Receives asynchronously. Dropping the future before it completes
     /// loses no value: a value is only taken when the future returns it.
     pub fn recv_async(&self) -> RecvFuture<'_, T> {
-        RecvFuture::new(RecvCase::new(self))
+        RecvFuture::new(RecvCase::single(self))
     }
 
     /// A blocking iterator over received values; ends when the channel is
@@ -490,7 +490,7 @@ impl<T> Receiver<T> {
     /// when unbounded).
     pub fn is_full(&self) -> bool {
         match &self.flavor {
-            ReceiverFlavor::Array(c) => c.len() == c.capacity(),
+            ReceiverFlavor::Array(c) => c.len() >= c.capacity(),
             ReceiverFlavor::Zero(_) | ReceiverFlavor::Never => true,
             ReceiverFlavor::At(..) | ReceiverFlavor::Tick(..) => self.len() == 1,
             ReceiverFlavor::List(_) => false,

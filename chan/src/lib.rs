@@ -139,8 +139,11 @@
 //!   next receive gets it before anything else (`len()` counts it
 //!   meanwhile), so no value is lost and a receiver that retries (a loop
 //!   around a timed-out receive) sees the values in the order they were
-//!   sent. A `Stream` is only woken and takes the value itself. On
-//!   buffered channels values always go through the buffer.
+//!   sent. A `Stream` is only woken and takes the value itself. On a
+//!   buffered channel the same holds for a waiting receiver thread or
+//!   `recv_async` when the buffer is empty (a value handed over then and
+//!   given back is received before anything in the buffer); a `select!`
+//!   case there is only woken.
 //! - A sender blocked on a full buffered channel (a thread in `send`, a
 //!   pending `send_async` future, a `Sink`) has its value moved into the
 //!   channel by the receive that makes room, as Go's runtime does; the

@@ -127,6 +127,12 @@ pub struct RecvCase<'a, T> {
     /// a `Stream`'s receive, which rebuilds its case at every poll and has
     /// nowhere to keep a packet between polls.
     commit: bool,
+    /// The only case of its wait (a `recv_async` future), so it may also
+    /// wait committed on a buffered channel, whose hand-over claims in two
+    /// steps (`signal.rs`, `BUSY`): a select's other cases must not see
+    /// their wait look decided while a hand-over that may fail is under
+    /// way.
+    single: bool,
 }
 
 impl<'a, T> RecvCase<'a, T> {
@@ -138,7 +144,15 @@ impl<'a, T> RecvCase<'a, T> {
             reg: None,
             packet: None,
             commit: true,
+            single: false,
         }
+    }
+
+    /// A receive on `rx` that is the only case of its wait (see `single`).
+    pub(crate) fn single(rx: &'a Receiver<T>) -> Self {
+        let mut case = RecvCase::new(rx);
+        case.single = true;
+        case
     }
 
     /// The packet to register on an unbuffered channel: an empty one for
@@ -185,6 +199,10 @@ impl<T> Case for RecvCase<'_, T> {
 
     fn register(&mut self, signal: &Arc<Signal>, index: usize) {
         match &self.rx.flavor {
+            ReceiverFlavor::Array(c) if self.commit && self.single => {
+                let p = self.new_packet();
+                c.register_recv_packet(signal, index, p);
+            }
             ReceiverFlavor::Array(c) => c.register_recv(signal, index),
             ReceiverFlavor::List(c) => c.register_recv(signal, index),
             ReceiverFlavor::Zero(c) => {
@@ -278,9 +296,14 @@ impl<T> Drop for RecvCase<'_, T> {
         self.withdraw();
         // A committed case dropped after a sender handed it a value (and
         // before it was polled again): the value goes back to the channel,
-        // first in line (`flavors/zero.rs`, values given back).
-        if let (Some(Ok(v)), ReceiverFlavor::Zero(c)) = (self.result.take(), &self.rx.flavor) {
-            c.give_back(v);
+        // first in line (`flavors/zero.rs` and `flavors/array.rs`, values
+        // given back).
+        if let Some(Ok(v)) = self.result.take() {
+            match &self.rx.flavor {
+                ReceiverFlavor::Zero(c) => c.give_back(v),
+                ReceiverFlavor::Array(c) => c.give_back(v),
+                _ => drop(v),
+            }
         }
     }
 }
@@ -1045,6 +1068,7 @@ impl RecvParts {
             reg: self.reg.take(),
             packet: None,
             commit: false,
+            single: false,
         };
         let r = match self.wait.poll(&mut case, cx) {
             Poll::Ready(()) => Poll::Ready(case.take_result().expect("the case fired")),
@@ -1062,6 +1086,7 @@ impl RecvParts {
             reg: self.reg.take(),
             packet: None,
             commit: false,
+            single: false,
         });
     }
 }

@@ -308,8 +308,9 @@ impl WaitList {
         self.has_packets.load(Ordering::Relaxed)
     }
 
-    /// Hands `v` straight to the first waiting receiver if it is a thread
-    /// that registered an empty packet (`register_packet`) and `may_give`,
+    /// Hands `v` straight to the first waiting receiver if it registered
+    /// an empty packet (`register_packet`: a blocked thread, or a pending
+    /// single-case receive future) and `may_give`,
     /// asked under the lock with that receiver's claim begun, agrees (the
     /// buffer must be empty, or the receiver would overtake values sent
     /// before `v`). The receiver wakes with `v` in its packet. `Err(v)`

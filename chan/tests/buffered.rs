@@ -4,13 +4,14 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::Poll;
 use std::thread;
 use std::time::Duration;
 
 use hoare_chan::{TryRecvError, TrySendError, bounded};
 
 mod util;
-use util::settle;
+use util::{poll_once, settle};
 
 const CAPS: &[usize] = if cfg!(miri) {
     &[1, 3]
@@ -160,4 +161,54 @@ fn len_is_seen_the_same_from_both_handles() {
         assert_eq!(tx.len(), i);
         assert_eq!(rx.len(), i);
     }
+}
+
+#[test]
+fn a_send_hands_its_value_to_a_pending_recv_async_on_an_empty_buffer() {
+    let (tx, rx) = bounded::<u32>(2);
+    let mut fut = Box::pin(rx.recv_async());
+    assert!(poll_once(fut.as_mut()).is_pending());
+    assert_eq!(tx.try_send(1), Ok(()));
+    assert_eq!(rx.len(), 0, "handed over, not buffered");
+    assert_eq!(poll_once(fut.as_mut()), Poll::Ready(Ok(1)));
+}
+
+#[test]
+fn a_dropped_recv_async_gives_its_value_back_ahead_of_the_buffer() {
+    let (tx, rx) = bounded::<u32>(1);
+    let mut fut = Box::pin(rx.recv_async());
+    assert!(poll_once(fut.as_mut()).is_pending());
+    assert_eq!(tx.try_send(1), Ok(()));
+    drop(fut);
+    // The value is back, ahead of what is sent after it; the channel
+    // holds one value more than its capacity until it is received.
+    assert_eq!(tx.try_send(2), Ok(()));
+    assert_eq!(rx.len(), 2);
+    assert!(tx.is_full());
+    assert_eq!(tx.try_send(3), Err(TrySendError::Full(3)));
+    assert_eq!(rx.recv(), Ok(1));
+    assert_eq!(rx.recv(), Ok(2));
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+    // After a close a value given back is still received first.
+    let mut fut = Box::pin(rx.recv_async());
+    assert!(poll_once(fut.as_mut()).is_pending());
+    assert_eq!(tx.try_send(4), Ok(()));
+    drop(fut);
+    tx.close();
+    assert_eq!(rx.try_recv(), Ok(4));
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
+}
+
+#[test]
+fn a_value_given_back_wakes_a_waiting_receiver() {
+    let (tx, rx) = bounded::<u32>(1);
+    let mut fut = Box::pin(rx.recv_async());
+    assert!(poll_once(fut.as_mut()).is_pending());
+    assert_eq!(tx.try_send(7), Ok(()));
+    std::thread::scope(|s| {
+        let h = s.spawn(|| rx.recv());
+        settle();
+        drop(fut);
+        assert_eq!(h.join().unwrap(), Ok(7));
+    });
 }

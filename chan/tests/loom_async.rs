@@ -129,25 +129,32 @@ fn recv_async_dropped_after_a_send_claimed_it_unbounded() {
     model(|| recv_async_dropped_after_a_send_claimed_it(unbounded()));
 }
 
-/// An unbuffered `recv_async` is handed a value by a sender thread, which
-/// then sends a second one, while the future is dropped. Whether the
-/// first value reached the future (and was given back) or still waited
-/// with its sender, the receiver gets both, in the order sent.
-#[test]
-fn a_value_given_back_comes_before_later_sends() {
-    model(|| {
-        let (tx, rx) = bounded::<usize>(0);
-        let mut f = rx.recv_async();
-        assert!(poll_once(&mut f).is_pending(), "nothing was sent yet");
-        let sender = thread::spawn(move || {
-            tx.send(0).unwrap();
-            tx.send(1).unwrap();
-        });
-        drop(f);
-        assert_eq!(rx.recv(), Ok(0));
-        assert_eq!(rx.recv(), Ok(1));
-        sender.join().unwrap();
+/// A `recv_async` on an empty channel is handed a value by a sender
+/// thread, which then sends a second one, while the future is dropped.
+/// Whether the first value reached the future (and was given back) or not
+/// (it waits with its sender, or in the buffer), the receiver gets both,
+/// in the order sent.
+fn a_value_given_back_comes_before_later_sends((tx, rx): (Sender<usize>, Receiver<usize>)) {
+    let mut f = rx.recv_async();
+    assert!(poll_once(&mut f).is_pending(), "nothing was sent yet");
+    let sender = thread::spawn(move || {
+        tx.send(0).unwrap();
+        tx.send(1).unwrap();
     });
+    drop(f);
+    assert_eq!(rx.recv(), Ok(0));
+    assert_eq!(rx.recv(), Ok(1));
+    sender.join().unwrap();
+}
+
+#[test]
+fn a_value_given_back_comes_before_later_sends_unbuffered() {
+    model(|| a_value_given_back_comes_before_later_sends(bounded(0)));
+}
+
+#[test]
+fn a_value_given_back_comes_before_later_sends_buffered() {
+    model(|| a_value_given_back_comes_before_later_sends(bounded(1)));
 }
 
 /// A `select_async!` over two unbuffered channels is polled once (its

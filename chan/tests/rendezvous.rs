@@ -254,8 +254,14 @@ fn try_send_hands_the_value_to_a_receiver_blocked_in_select() {
                 recv(other_rx) -> _ => panic!("wrong case"),
             }
         });
-        settle();
-        assert_eq!(tx.try_send(1), Ok(()));
+        // Once the select waits, `try_send` succeeds (a wake-only case
+        // would leave it `Full` for good).
+        let mut tries = 0;
+        while tx.try_send(1) == Err(TrySendError::Full(1)) {
+            tries += 1;
+            assert!(tries < 10_000, "try_send never found the select");
+            thread::sleep(Duration::from_millis(1));
+        }
         assert_eq!(receiver.join().unwrap(), Ok(1));
     });
     assert_eq!(other_tx.try_send(2), Err(TrySendError::Full(2)));

@@ -41,13 +41,32 @@
 //! Waiting: `senders` and `receivers` are waiter lists (`waitlist.rs`).
 //! The index CASes are SeqCst, which is what the lists' no-lost-wake-up
 //! argument needs.
+//!
+//! # Values given back
+//!
+//! A send that finds a receiver waiting on an empty buffer hands it the
+//! value directly (`give`, as Go's `chansend` does): a blocked thread, or
+//! a pending `recv_async` future. A future can be dropped after that and
+//! before it is polled again; it then gives the value back (`give_back`),
+//! into `returned`, a small locked queue that every receive looks at
+//! first (`has_returned`, a flag beside `head`, saves it the lock while
+//! the queue is empty, which is nearly always). The value was sent before
+//! anything now in the ring (the ring was empty when it was handed over),
+//! so a receiver that retries after dropping its future gets the values in
+//! the order they were sent. `give` declines while `returned` holds a
+//! value, so a sender never overtakes it. While a value waits there the
+//! channel holds one value more than its capacity.
 
 use core::mem::MaybeUninit;
+
+use std::collections::VecDeque;
+
+use hoare_sync::Mutex;
 
 use super::zero::Packet;
 use super::{Backoff, try_with_backoff};
 use crate::err::{RecvTimeoutError, SendTimeoutError, TryRecvError, TrySendError};
-use crate::primitives::{Arc, AtomicUsize, Instant, Ordering, UnsafeCell, fence};
+use crate::primitives::{Arc, AtomicBool, AtomicUsize, Instant, Ordering, UnsafeCell, fence};
 use crate::signal::{ABORTED, Signal};
 use crate::waitlist::WaitList;
 
@@ -79,12 +98,17 @@ pub(crate) struct Array<T> {
     mark_bit: usize,
     _gap0: Gap,
     head: AtomicUsize,
+    /// `returned` may hold a value (module docs); written under its lock,
+    /// read by every receive first.
+    has_returned: AtomicBool,
     _gap1: Gap,
     tail: AtomicUsize,
     _gap2: Gap,
     senders: WaitList,
     _gap3: Gap,
     receivers: WaitList,
+    /// Values given back by dropped receive futures, oldest first.
+    returned: Mutex<VecDeque<T>>,
     _gap4: Gap,
 }
 
@@ -129,12 +153,14 @@ impl<T> Array<T> {
             mark_bit,
             _gap0: Gap::new(),
             head: AtomicUsize::new(0),
+            has_returned: AtomicBool::new(false),
             _gap1: Gap::new(),
             tail: AtomicUsize::new(0),
             _gap2: Gap::new(),
             senders: WaitList::new(),
             _gap3: Gap::new(),
             receivers: WaitList::new(),
+            returned: Mutex::new(VecDeque::new()),
             _gap4: Gap::new(),
         }
     }
@@ -183,6 +209,12 @@ impl<T> Array<T> {
     /// [`Array::send_fast`]); `None` sends the caller to the full loop.
     #[inline]
     pub(crate) fn recv_fast(&self) -> Option<T> {
+        // A value given back comes first (module docs). Relaxed: the flag
+        // only steers us to the locked queue, whose lock orders the value;
+        // the thread that gave a value back reads its own store.
+        if self.has_returned.load(Ordering::Relaxed) {
+            return None;
+        }
         // Relaxed: the slot's Acquire stamp load below is what orders us.
         let head = self.head.load(Ordering::Relaxed);
         let slot = &self.buffer[head & (self.mark_bit - 1)];
@@ -255,11 +287,39 @@ impl<T> Array<T> {
             return Err(msg);
         }
         self.receivers.give(msg, || {
-            // SeqCst: as `is_recv_ready`.
+            // SeqCst: as `is_recv_ready`. A value given back must not be
+            // overtaken either (module docs).
             let tail = self.tail.load(Ordering::SeqCst);
             let head = self.head.load(Ordering::SeqCst);
-            tail == head
+            tail == head && !self.has_returned.load(Ordering::SeqCst)
         })
+    }
+
+    /// Takes the oldest value given back, if any (module docs).
+    #[cold]
+    fn take_returned(&self) -> Option<T> {
+        let mut r = self.returned.lock();
+        let v = r.pop_front();
+        // Relaxed: written under the lock; see `give_back`.
+        self.has_returned.store(!r.is_empty(), Ordering::Relaxed);
+        v
+    }
+
+    /// Gives back a value that a dropped receive future was handed but
+    /// never returned (module docs): it is the next value received, and a
+    /// waiting receiver is woken for it.
+    #[cold]
+    pub(crate) fn give_back(&self, v: T) {
+        {
+            let mut r = self.returned.lock();
+            r.push_back(v);
+            // SeqCst: the change a waiting receiver's re-check
+            // (`is_recv_ready`) must see, ordered before `notify_one`'s
+            // SeqCst load of the waiter list's flag (the Dekker pair of
+            // `waitlist.rs`, with the flag in place of an index update).
+            self.has_returned.store(true, Ordering::SeqCst);
+        }
+        self.receivers.notify_one();
     }
 
     #[inline(never)]
@@ -341,6 +401,12 @@ impl<T> Array<T> {
 
     #[inline(never)]
     fn try_recv_slow(&self) -> Result<T, TryRecvError> {
+        // Relaxed: as in `recv_fast`.
+        if self.has_returned.load(Ordering::Relaxed) {
+            if let Some(v) = self.take_returned() {
+                return Ok(v);
+            }
+        }
         let mut backoff = Backoff::new();
         // Relaxed: the slot's Acquire stamp load below is what orders us.
         let mut head = self.head.load(Ordering::Relaxed);
@@ -495,10 +561,13 @@ impl<T> Array<T> {
 
     /// A receive would find a value (or the channel is closed).
     pub(crate) fn is_recv_ready(&self) -> bool {
-        // SeqCst: as in `is_send_ready`.
+        // SeqCst: as in `is_send_ready`; `has_returned` pairs with its
+        // SeqCst store in `give_back`.
         let head = self.head.load(Ordering::SeqCst);
         let tail = self.tail.load(Ordering::SeqCst);
-        tail & self.mark_bit != 0 || tail & !self.mark_bit != head
+        tail & self.mark_bit != 0
+            || tail & !self.mark_bit != head
+            || self.has_returned.load(Ordering::SeqCst)
     }
 
     pub(crate) fn register_send(&self, signal: &Arc<Signal>, case: usize) {
@@ -517,10 +586,17 @@ impl<T> Array<T> {
         // `withdrawn_sender_passes_the_hand_off_on`); natively the two
         // addresses agree only because our `UnsafeCell` wrapper happens to
         // be laid out like its one field.
+        self.senders
+            .register_packet(signal, case, Self::packet_value(packet));
+    }
+
+    /// The address of the `Option<T>` inside the `OwnedPacket<T>` whose
+    /// `Packet<T>` is at `packet` (see `register_send_packet`).
+    fn packet_value(packet: *mut ()) -> *mut () {
         // SAFETY: `packet` is an `OwnedPacket<T>`'s live `Packet<T>`, not
         // yet registered, so only its owner (our caller) touches it.
         let value: *mut Option<T> = unsafe { (*packet.cast::<Packet<T>>()).get() };
-        self.senders.register_packet(signal, case, value.cast());
+        value.cast()
     }
 
     pub(crate) fn unregister_send(&self, signal: &Arc<Signal>, case: usize) {
@@ -529,6 +605,13 @@ impl<T> Array<T> {
 
     pub(crate) fn register_recv(&self, signal: &Arc<Signal>, case: usize) {
         self.receivers.register(signal, case);
+    }
+
+    /// Registers a single-case receive future with the empty `packet` (an
+    /// `OwnedPacket`) that a send may hand its value into (`give`).
+    pub(crate) fn register_recv_packet(&self, signal: &Arc<Signal>, case: usize, packet: *mut ()) {
+        self.receivers
+            .register_packet(signal, case, Self::packet_value(packet));
     }
 
     pub(crate) fn unregister_recv(&self, signal: &Arc<Signal>, case: usize) {
@@ -618,7 +701,19 @@ impl<T> Array<T> {
         self.tail.load(Ordering::SeqCst) & self.mark_bit != 0
     }
 
+    /// Values waiting: in the ring, plus any given back (module docs).
     pub(crate) fn len(&self) -> usize {
+        // Relaxed: a snapshot, as the ring's count is.
+        let returned = if self.has_returned.load(Ordering::Relaxed) {
+            self.returned.lock().len()
+        } else {
+            0
+        };
+        self.ring_len() + returned
+    }
+
+    /// Values in the ring.
+    fn ring_len(&self) -> usize {
         loop {
             // SeqCst: a consistent snapshot of both indices: we retry until
             // `tail` did not move while we read `head`.

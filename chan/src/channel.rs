@@ -437,7 +437,22 @@ impl<T> Receiver<T> {
     }
 
     /// Receives asynchronously. Dropping the future before it completes
-    /// loses no value: a value is only taken when the future returns it.
+    /// loses no value: while it waits, a sender may hand it a value
+    /// directly (as to a blocked thread), and a future dropped before it
+    /// returned that value gives it back to the channel, where the next
+    /// receive gets it before anything else.
+    ///
+    /// ```
+    /// use std::task::{Context, Waker};
+    ///
+    /// let (tx, rx) = hoare_chan::bounded(0);
+    /// let mut fut = Box::pin(rx.recv_async());
+    /// let mut cx = Context::from_waker(Waker::noop());
+    /// assert!(fut.as_mut().poll(&mut cx).is_pending());
+    /// tx.try_send(1).unwrap(); // handed to the waiting future
+    /// drop(fut); // ... which gives it back
+    /// assert_eq!(rx.try_recv(), Ok(1));
+    /// ```
     pub fn recv_async(&self) -> RecvFuture<'_, T> {
         RecvFuture::new(RecvCase::single(self))
     }

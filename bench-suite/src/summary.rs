@@ -13,6 +13,9 @@ pub struct Standing<'a> {
     pub hoare: &'a Measurement,
     /// The fastest entry that is not hoare's or a variant of it.
     pub peer: &'a Measurement,
+    /// The fastest Rust peer: as `peer`, leaving Go's entry out. `None`
+    /// where Go is the only peer.
+    pub rust_peer: Option<&'a Measurement>,
 }
 
 impl Standing<'_> {
@@ -25,6 +28,12 @@ impl Standing<'_> {
     /// counts as fastest).
     pub fn hoare_fastest(&self) -> bool {
         self.ratio() <= 1.0
+    }
+
+    /// hoare's median over the fastest Rust peer's (`None` without one).
+    pub fn rust_ratio(&self) -> Option<f64> {
+        self.rust_peer
+            .map(|p| self.hoare.stats.median / p.stats.median)
     }
 
     /// Whether the two interquartile ranges overlap: hoare and the peer
@@ -45,26 +54,45 @@ pub fn standings<'a>(results: &'a [(&'static Scenario, Vec<Measurement>)]) -> Ve
             let hoare = measured
                 .iter()
                 .find(|m| m.workload.implementation == "hoare")?;
-            let peer = measured
-                .iter()
-                .filter(|m| !m.workload.is_hoare())
-                .min_by(|a, b| a.stats.median.total_cmp(&b.stats.median))?;
+            let fastest = |rust_only: bool| {
+                measured
+                    .iter()
+                    .filter(|m| !m.workload.is_hoare())
+                    .filter(|m| !rust_only || m.workload.implementation != GO)
+                    .min_by(|a, b| a.stats.median.total_cmp(&b.stats.median))
+            };
             Some(Standing {
                 scenario,
                 hoare,
-                peer,
+                peer: fastest(false)?,
+                rust_peer: fastest(true),
             })
         })
         .collect()
 }
 
+/// The implementation name of the Go baseline's entries.
+const GO: &str = "go";
+
 /// The geometric mean of the ratios of `standings` (1.0 for none).
 pub fn geometric_mean(standings: &[Standing<'_>]) -> f64 {
-    if standings.is_empty() {
+    geometric_mean_of(standings.iter().map(Standing::ratio))
+}
+
+/// The geometric mean of the ratios to the fastest Rust peer, over the
+/// standings that have one, and how many those are.
+pub fn rust_geometric_mean(standings: &[Standing<'_>]) -> (f64, usize) {
+    let ratios: Vec<f64> = standings.iter().filter_map(Standing::rust_ratio).collect();
+    (geometric_mean_of(ratios.iter().copied()), ratios.len())
+}
+
+/// The geometric mean of `ratios` (1.0 for none).
+fn geometric_mean_of(ratios: impl Iterator<Item = f64>) -> f64 {
+    let (sum, n) = ratios.fold((0.0, 0usize), |(sum, n), r| (sum + r.ln(), n + 1));
+    if n == 0 {
         return 1.0;
     }
-    let logs: f64 = standings.iter().map(|s| s.ratio().ln()).sum();
-    (logs / standings.len() as f64).exp()
+    (sum / n as f64).exp()
 }
 
 #[cfg(test)]
@@ -110,6 +138,21 @@ mod tests {
         assert_eq!(s[0].peer.workload.implementation, "go");
         assert!((s[0].ratio() - 1.25).abs() < 1e-12);
         assert!(!s[0].hoare_fastest());
+        // Without Go, the fastest Rust peer is std.
+        let rust = s[0].rust_peer.expect("std is a Rust peer");
+        assert_eq!(rust.workload.implementation, "std");
+        assert!((s[0].rust_ratio().unwrap() - 0.5).abs() < 1e-12);
+    }
+
+    #[test]
+    fn go_as_the_only_peer_leaves_no_rust_peer() {
+        let results = vec![(
+            &A,
+            vec![measured(&A, "hoare", 4.0), measured(&A, "go", 2.0)],
+        )];
+        let s = standings(&results);
+        assert!(s[0].rust_peer.is_none() && s[0].rust_ratio().is_none());
+        assert_eq!(rust_geometric_mean(&s), (1.0, 0));
     }
 
     #[test]

@@ -115,9 +115,9 @@ pub struct RecvCase<'a, T> {
     rx: &'a Receiver<T>,
     result: Option<Result<T, RecvError>>,
     reg: Option<Registration>,
-    /// Unbuffered flavor, when `commit`: the empty packet a sender writes
-    /// the value into while the case is registered (boxed so the case
-    /// itself may move).
+    /// While the case waits committed (unbuffered flavor when `commit`,
+    /// buffered when also `single`): the empty packet a sender writes the
+    /// value into (boxed so the case itself may move).
     packet: Option<OwnedPacket<T>>,
     /// Whether the case waits on an unbuffered channel as a committed
     /// receiver, which a sender hands the value and goes on
@@ -155,8 +155,9 @@ impl<'a, T> RecvCase<'a, T> {
         case
     }
 
-    /// The packet to register on an unbuffered channel: an empty one for
-    /// a committed case, none (wake-only) otherwise.
+    /// The packet to register: an empty one for a committed case, none
+    /// (wake-only) otherwise. The caller decides whether the flavor lets
+    /// this case commit (see `commit` and `single`).
     fn new_packet(&mut self) -> *mut () {
         if !self.commit {
             return core::ptr::null_mut();

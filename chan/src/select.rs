@@ -97,6 +97,13 @@ struct Registration {
 }
 
 impl Registration {
+    fn new(signal: &Arc<Signal>, index: usize) -> Self {
+        Registration {
+            signal: signal.clone(),
+            index,
+        }
+    }
+
     /// The claim this case got, if its signal was claimed for it.
     fn claimed_for_me(&self) -> bool {
         self.signal.state() == SELECTED + self.index
@@ -212,10 +219,7 @@ impl<T> Case for RecvCase<'_, T> {
             }
             _ => {}
         }
-        self.reg = Some(Registration {
-            signal: signal.clone(),
-            index,
-        });
+        self.reg = Some(Registration::new(signal, index));
     }
 
     fn register_ready(&mut self, signal: &Arc<Signal>, index: usize) -> bool {
@@ -225,10 +229,7 @@ impl<T> Case for RecvCase<'_, T> {
         };
         let p = self.new_packet();
         let ready = c.register_recv_ready(signal, index, p);
-        self.reg = Some(Registration {
-            signal: signal.clone(),
-            index,
-        });
+        self.reg = Some(Registration::new(signal, index));
         ready
     }
 
@@ -360,6 +361,15 @@ impl<'a, T> SendCase<'a, T> {
         self.result.take()
     }
 
+    /// Moves `v` into a new boxed packet (which the case keeps until it
+    /// unregisters) and returns the packet's address to register.
+    fn park(&mut self, v: T) -> *mut () {
+        let packet = OwnedPacket::new(v);
+        let p = packet.as_ptr();
+        self.packet = Some(packet);
+        p
+    }
+
     /// The value, if the case did not fire.
     pub(crate) fn take_value_pub(&mut self) -> Option<T> {
         self.msg.take()
@@ -395,9 +405,7 @@ impl<T> Case for SendCase<'_, T> {
         match &self.tx.flavor {
             SenderFlavor::Array(c) => match self.msg.take() {
                 Some(v) if self.hand_off => {
-                    let packet = OwnedPacket::new(v);
-                    let p = packet.as_ptr();
-                    self.packet = Some(packet);
+                    let p = self.park(v);
                     c.register_send_packet(signal, index, p);
                 }
                 msg => {
@@ -408,17 +416,12 @@ impl<T> Case for SendCase<'_, T> {
             SenderFlavor::List(_) => {}
             SenderFlavor::Zero(c) => {
                 if let Some(v) = self.msg.take() {
-                    let packet = OwnedPacket::new(v);
-                    let p = packet.as_ptr();
-                    self.packet = Some(packet);
+                    let p = self.park(v);
                     c.register_send(signal, index, p);
                 }
             }
         }
-        self.reg = Some(Registration {
-            signal: signal.clone(),
-            index,
-        });
+        self.reg = Some(Registration::new(signal, index));
     }
 
     fn register_ready(&mut self, signal: &Arc<Signal>, index: usize) -> bool {
@@ -431,14 +434,9 @@ impl<T> Case for SendCase<'_, T> {
             // that the caller goes on to the outcome instead of waiting.
             return true;
         };
-        let packet = OwnedPacket::new(v);
-        let p = packet.as_ptr();
-        self.packet = Some(packet);
+        let p = self.park(v);
         let ready = c.register_send_ready(signal, index, p);
-        self.reg = Some(Registration {
-            signal: signal.clone(),
-            index,
-        });
+        self.reg = Some(Registration::new(signal, index));
         ready
     }
 

@@ -15,7 +15,7 @@ use crate::flavors::{
     array::Array, at::At, discard_all, list::List, never, tick::Tick, zero::Zero,
 };
 use crate::primitives::{Arc, Instant};
-use crate::select::{RecvCase, RecvFuture, RecvParts, SendCase, SendFuture, SendParts};
+use crate::select::{RecvFuture, RecvParts, SendFuture, SendParts};
 use core::task::{Context, Poll};
 
 /// Creates a channel of capacity `cap`: Go's `make(chan T, cap)`.
@@ -233,19 +233,11 @@ impl<T> Sender<T> {
     /// ```
     #[inline]
     pub fn send(&self, value: T) -> Result<(), SendError<T>> {
-        // The common case inline: room in a buffered or unbounded channel
-        // (one attempt of the flavor's own first step); everything else,
-        // including a retry of that attempt, goes through `send_until`.
-        let value = match &self.flavor {
-            SenderFlavor::Array(c) => match c.send_inline(value) {
-                Ok(()) => return Ok(()),
-                Err(v) => v,
-            },
-            SenderFlavor::List(c) => match c.send_fast(value) {
-                Ok(()) => return Ok(()),
-                Err(v) => v,
-            },
-            SenderFlavor::Zero(_) => value,
+        // The common case inline; everything else, including a retry of
+        // that attempt, goes through `send_until`.
+        let value = match self.send_quick(value) {
+            Ok(()) => return Ok(()),
+            Err(v) => v,
         };
         self.send_until(value, None).map_err(|e| match e {
             SendTimeoutError::Closed(v) => SendError(v),
@@ -264,6 +256,21 @@ impl<T> Sender<T> {
             SenderFlavor::Array(c) => c.try_send(value),
             SenderFlavor::List(c) => c.try_send(value),
             SenderFlavor::Zero(c) => c.try_send(value, None),
+        }
+    }
+
+    /// One attempt at the common case of a send, small enough to inline
+    /// into `send` and the first poll of a `send_async` future: room in a
+    /// buffered channel that no waiting receiver is owed (the flavor's own
+    /// first step, `Array::send_inline`), or a slot inside the unbounded
+    /// channel's current block. `Err` gives the value back for the full
+    /// path, which tries again from the start.
+    #[inline]
+    pub(crate) fn send_quick(&self, value: T) -> Result<(), T> {
+        match &self.flavor {
+            SenderFlavor::Array(c) => c.send_inline(value),
+            SenderFlavor::List(c) => c.send_fast(value),
+            SenderFlavor::Zero(_) => Err(value),
         }
     }
 
@@ -307,7 +314,7 @@ impl<T> Sender<T> {
     /// # });
     /// ```
     pub fn send_async(&self, value: T) -> SendFuture<'_, T> {
-        SendFuture::new(SendCase::single(self, value))
+        SendFuture::new(self, value)
     }
 
     /// Closes the channel (Go's `close(ch)`): later sends fail, receivers
@@ -387,14 +394,8 @@ impl<T> Receiver<T> {
     /// ```
     #[inline]
     pub fn recv(&self) -> Result<T, RecvError> {
-        // The common case inline, as in `Sender::send`: a value ready in a
-        // buffered or unbounded channel.
-        let ready = match &self.flavor {
-            ReceiverFlavor::Array(c) => c.recv_fast(),
-            ReceiverFlavor::List(c) => c.recv_fast(),
-            _ => None,
-        };
-        if let Some(v) = ready {
+        // The common case inline, as in `Sender::send`.
+        if let Some(v) = self.recv_quick() {
             return Ok(v);
         }
         self.recv_until(None).map_err(|_| RecvError)
@@ -410,6 +411,18 @@ impl<T> Receiver<T> {
             ReceiverFlavor::At(c, f) => c.try_recv().map(f),
             ReceiverFlavor::Tick(c, f) => c.try_recv().map(f),
             ReceiverFlavor::Never => Err(TryRecvError::Empty),
+        }
+    }
+
+    /// One attempt at the common case of a receive, as
+    /// [`Sender::send_quick`]: a value ready in a buffered or unbounded
+    /// channel. `None` sends the caller to the full path.
+    #[inline]
+    pub(crate) fn recv_quick(&self) -> Option<T> {
+        match &self.flavor {
+            ReceiverFlavor::Array(c) => c.recv_fast(),
+            ReceiverFlavor::List(c) => c.recv_fast(),
+            _ => None,
         }
     }
 
@@ -454,7 +467,7 @@ impl<T> Receiver<T> {
     /// assert_eq!(rx.try_recv(), Ok(1));
     /// ```
     pub fn recv_async(&self) -> RecvFuture<'_, T> {
-        RecvFuture::new(RecvCase::single(self))
+        RecvFuture::new(self)
     }
 
     /// A blocking iterator over received values; ends when the channel is

@@ -295,7 +295,11 @@ impl<T> Case for RecvCase<'_, T> {
 impl<T> Drop for RecvCase<'_, T> {
     #[inline]
     fn drop(&mut self) {
-        self.withdraw();
+        // Checked here so that a case that never waited (the common case)
+        // costs a test, not a call.
+        if self.reg.is_some() {
+            self.withdraw();
+        }
         // A committed case dropped after a sender handed it a value (and
         // before it was polled again): the value goes back to the channel,
         // first in line (`flavors/zero.rs` and `flavors/array.rs`, values
@@ -500,7 +504,10 @@ impl<T> Case for SendCase<'_, T> {
 impl<T> Drop for SendCase<'_, T> {
     #[inline]
     fn drop(&mut self) {
-        self.withdraw();
+        // As for `RecvCase`.
+        if self.reg.is_some() {
+            self.withdraw();
+        }
     }
 }
 
@@ -922,18 +929,22 @@ impl core::fmt::Debug for SingleWait {
 }
 
 /// The future of [`Receiver::recv_async`].
+///
+/// The first poll tries the common case inline (a value ready in a
+/// buffered or unbounded channel, `Receiver::recv_quick`). Only if that
+/// fails does the future build its case and wait state: a receive that
+/// completes at once costs one attempt, and dropping its future one test.
 #[must_use = "futures do nothing unless polled"]
 pub struct RecvFuture<'a, T> {
-    case: RecvCase<'a, T>,
-    wait: SingleWait,
+    rx: &'a Receiver<T>,
+    /// The case and its wait, from the first poll that does not complete
+    /// at once.
+    slow: Option<(RecvCase<'a, T>, SingleWait)>,
 }
 
 impl<'a, T> RecvFuture<'a, T> {
-    pub(crate) fn new(case: RecvCase<'a, T>) -> Self {
-        RecvFuture {
-            case,
-            wait: SingleWait::default(),
-        }
+    pub(crate) fn new(rx: &'a Receiver<T>) -> Self {
+        RecvFuture { rx, slow: None }
     }
 }
 
@@ -947,8 +958,18 @@ impl<T> Future for RecvFuture<'_, T> {
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        match this.wait.poll(&mut this.case, cx) {
-            Poll::Ready(()) => Poll::Ready(this.case.take_result().expect("the case fired")),
+        let (case, wait) = match &mut this.slow {
+            Some(slow) => slow,
+            None => {
+                if let Some(v) = this.rx.recv_quick() {
+                    return Poll::Ready(Ok(v));
+                }
+                this.slow
+                    .insert((RecvCase::single(this.rx), SingleWait::default()))
+            }
+        };
+        match wait.poll(case, cx) {
+            Poll::Ready(()) => Poll::Ready(case.take_result().expect("the case fired")),
             Poll::Pending => Poll::Pending,
         }
     }
@@ -961,17 +982,25 @@ impl<T> core::fmt::Debug for RecvFuture<'_, T> {
 }
 
 /// The future of [`Sender::send_async`].
+///
+/// As [`RecvFuture`]: the first poll tries the common case inline (room
+/// in a buffered or unbounded channel, `Sender::send_quick`), and only if
+/// that fails builds the case, which then holds the value.
 #[must_use = "futures do nothing unless polled"]
 pub struct SendFuture<'a, T> {
-    case: SendCase<'a, T>,
-    wait: SingleWait,
+    tx: &'a Sender<T>,
+    /// The value until the case is built (`None` after that).
+    msg: Option<T>,
+    /// The case and its wait, as in [`RecvFuture`].
+    slow: Option<(SendCase<'a, T>, SingleWait)>,
 }
 
 impl<'a, T> SendFuture<'a, T> {
-    pub(crate) fn new(case: SendCase<'a, T>) -> Self {
+    pub(crate) fn new(tx: &'a Sender<T>, msg: T) -> Self {
         SendFuture {
-            case,
-            wait: SingleWait::default(),
+            tx,
+            msg: Some(msg),
+            slow: None,
         }
     }
 }
@@ -985,8 +1014,20 @@ impl<T> Future for SendFuture<'_, T> {
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        match this.wait.poll(&mut this.case, cx) {
-            Poll::Ready(()) => Poll::Ready(this.case.take_result().expect("the case fired")),
+        let (case, wait) = match &mut this.slow {
+            Some(slow) => slow,
+            None => {
+                let v = this.msg.take().expect("SendFuture polled after completion");
+                let v = match this.tx.send_quick(v) {
+                    Ok(()) => return Poll::Ready(Ok(())),
+                    Err(v) => v,
+                };
+                this.slow
+                    .insert((SendCase::single(this.tx, v), SingleWait::default()))
+            }
+        };
+        match wait.poll(case, cx) {
+            Poll::Ready(()) => Poll::Ready(case.take_result().expect("the case fired")),
             Poll::Pending => Poll::Pending,
         }
     }

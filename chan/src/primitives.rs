@@ -145,6 +145,11 @@ pub(crate) fn spawn_background(name: &str, f: impl FnOnce() + Send + 'static) {
 
 pub(crate) use std::sync::{Condvar as StdCondvar, Mutex as StdMutex};
 
+/// Untracked raw storage, for memory that holds cells of its own (a task
+/// signal's packet room, `signal.rs`): loom tracks the `UnsafeCell`s
+/// placed in it, not the storage.
+pub(crate) type RawCell<T> = std::cell::UnsafeCell<T>;
+
 /// One iteration of a busy-wait loop.
 #[inline]
 pub(crate) fn spin_hint() {

@@ -162,14 +162,24 @@ impl<'a, T> RecvCase<'a, T> {
         case
     }
 
-    /// The packet to register: an empty one for a committed case, none
-    /// (wake-only) otherwise. The caller decides whether the flavor lets
-    /// this case commit (see `commit` and `single`).
-    fn new_packet(&mut self) -> *mut () {
+    /// The packet to register for a wait on `signal`: an empty one for a
+    /// committed case, none (wake-only) otherwise. The caller decides
+    /// whether the flavor lets this case commit (see `commit` and
+    /// `single`). The only case of its wait keeps the packet in the
+    /// signal's room when it fits.
+    fn new_packet(&mut self, signal: &Signal) -> *mut () {
         if !self.commit {
             return core::ptr::null_mut();
         }
-        let packet = OwnedPacket::empty();
+        let packet = if self.single {
+            // SAFETY: the only case of its wait has the signal's room to
+            // itself, and its registration (made right after this, by our
+            // caller) holds the signal until `unregister` has consumed the
+            // packet.
+            unsafe { OwnedPacket::in_room(signal, None) }
+        } else {
+            OwnedPacket::empty()
+        };
         let p = packet.as_ptr();
         self.packet = Some(packet);
         p
@@ -208,13 +218,13 @@ impl<T> Case for RecvCase<'_, T> {
     fn register(&mut self, signal: &Arc<Signal>, index: usize) {
         match &self.rx.flavor {
             ReceiverFlavor::Array(c) if self.commit && self.single => {
-                let p = self.new_packet();
+                let p = self.new_packet(signal);
                 c.register_recv_packet(signal, index, p);
             }
             ReceiverFlavor::Array(c) => c.register_recv(signal, index),
             ReceiverFlavor::List(c) => c.register_recv(signal, index),
             ReceiverFlavor::Zero(c) => {
-                let p = self.new_packet();
+                let p = self.new_packet(signal);
                 c.register_recv(signal, index, p);
             }
             _ => {}
@@ -227,15 +237,18 @@ impl<T> Case for RecvCase<'_, T> {
             self.register(signal, index);
             return self.is_ready();
         };
-        let p = self.new_packet();
+        let p = self.new_packet(signal);
         let ready = c.register_recv_ready(signal, index, p);
         self.reg = Some(Registration::new(signal, index));
         ready
     }
 
     fn unregister(&mut self) {
+        // Held until the packet is consumed below: a packet may live in the
+        // signal's room (`new_packet`).
+        let reg = self.reg.take();
         // A claim removed the entry already (`waitlist.rs`): no lock needed.
-        if let Some(r) = self.reg.take().filter(|r| !r.claimed_for_me()) {
+        if let Some(r) = reg.as_ref().filter(|r| !r.claimed_for_me()) {
             match &self.rx.flavor {
                 ReceiverFlavor::Array(c) => c.unregister_recv(&r.signal, r.index),
                 ReceiverFlavor::List(c) => c.unregister_recv(&r.signal, r.index),
@@ -253,6 +266,7 @@ impl<T> Case for RecvCase<'_, T> {
                 self.result = Some(Ok(v));
             }
         }
+        drop(reg);
     }
 
     fn is_ready(&self) -> bool {
@@ -365,10 +379,20 @@ impl<'a, T> SendCase<'a, T> {
         self.result.take()
     }
 
-    /// Moves `v` into a new boxed packet (which the case keeps until it
-    /// unregisters) and returns the packet's address to register.
-    fn park(&mut self, v: T) -> *mut () {
-        let packet = OwnedPacket::new(v);
+    /// Moves `v` into a new packet for a wait on `signal` (which the case
+    /// keeps until it unregisters) and returns the packet's address to
+    /// register: in the signal's room for the only case of its wait, when
+    /// it fits, as in `RecvCase::new_packet`; on the heap otherwise.
+    fn park(&mut self, signal: &Signal, v: T) -> *mut () {
+        let packet = if self.hand_off {
+            // SAFETY: as in `RecvCase::new_packet`: a `hand_off` case is the
+            // only one of its wait, and its registration holds the signal
+            // until `unregister` (or, for a sink, `SendParts`, which drops
+            // the packet before the registration) is done with the packet.
+            unsafe { OwnedPacket::in_room(signal, Some(v)) }
+        } else {
+            OwnedPacket::new(v)
+        };
         let p = packet.as_ptr();
         self.packet = Some(packet);
         p
@@ -409,7 +433,7 @@ impl<T> Case for SendCase<'_, T> {
         match &self.tx.flavor {
             SenderFlavor::Array(c) => match self.msg.take() {
                 Some(v) if self.hand_off => {
-                    let p = self.park(v);
+                    let p = self.park(signal, v);
                     c.register_send_packet(signal, index, p);
                 }
                 msg => {
@@ -420,7 +444,7 @@ impl<T> Case for SendCase<'_, T> {
             SenderFlavor::List(_) => {}
             SenderFlavor::Zero(c) => {
                 if let Some(v) = self.msg.take() {
-                    let p = self.park(v);
+                    let p = self.park(signal, v);
                     c.register_send(signal, index, p);
                 }
             }
@@ -438,7 +462,7 @@ impl<T> Case for SendCase<'_, T> {
             // that the caller goes on to the outcome instead of waiting.
             return true;
         };
-        let p = self.park(v);
+        let p = self.park(signal, v);
         let ready = c.register_send_ready(signal, index, p);
         self.reg = Some(Registration::new(signal, index));
         ready

@@ -60,11 +60,12 @@
 //! when threads outnumber cores, and only then parks. Spinning is off when
 //! one core is usable.
 
+use core::mem::MaybeUninit;
 use core::task::Waker;
 
 use crate::primitives::{
-    Arc, AtomicUsize, Instant, Ordering, Thread, UnsafeCell, current_thread, park, park_until,
-    spin_burst, spin_outcome, spin_rounds,
+    Arc, AtomicUsize, Instant, Ordering, RawCell, Thread, UnsafeCell, current_thread, park,
+    park_until, spin_burst, spin_outcome, spin_rounds,
 };
 
 /// Nobody has claimed the wait yet.
@@ -106,11 +107,28 @@ enum Wake {
 pub struct Signal {
     state: AtomicUsize,
     wake: Wake,
+    /// Room for the packet of a single-case wait (a `recv_async` or
+    /// `send_async` future, a sink), so that such a wait needs no heap
+    /// packet when the value is small ([`Signal::packet_room`],
+    /// `OwnedPacket::in_room`).
+    room: RawCell<MaybeUninit<[usize; ROOM_WORDS]>>,
 }
+
+/// The size of [`Signal::packet_room`] in words: an `Option` of up to
+/// three words natively (a `u64`, a `String`, a `Vec`); more under loom,
+/// whose cells carry tracking state, so that the models use the room too.
+#[cfg(not(loom))]
+pub(crate) const ROOM_WORDS: usize = 4;
+#[cfg(loom)]
+pub(crate) const ROOM_WORDS: usize = 16;
 
 // SAFETY: `state` is atomic; a `Thread` and a `Waker` are `Send + Sync`.
 // The waker cell is written only through `&mut Signal` (`Arc::get_mut`,
-// the only handle), so threads sharing a `&Signal` only ever read it.
+// the only handle), so threads sharing a `&Signal` only ever read it. The
+// packet room is used as a packet (`OwnedPacket::in_room`), under the
+// packets' rules: touched by a counterpart only under the channel lock
+// while the wait's entry is listed, and by the owner otherwise; a packet
+// holds a `T: Send` only.
 unsafe impl Sync for Signal {}
 // SAFETY: as above; every field may move between threads.
 unsafe impl Send for Signal {}
@@ -124,6 +142,25 @@ impl core::fmt::Debug for Signal {
 }
 
 impl Signal {
+    fn new(wake: Wake) -> Self {
+        Signal {
+            state: AtomicUsize::new(WAITING),
+            wake,
+            room: RawCell::new(MaybeUninit::uninit()),
+        }
+    }
+
+    /// The signal's packet room as a place for a `P`, if a `P` fits in it
+    /// (size and alignment); `None` otherwise. The room is raw memory: its
+    /// user writes a `P` into it and must drop or move that out again
+    /// (`OwnedPacket::in_room` and its `Drop`), and at most one user at a
+    /// time may have it: the one case of a single-case wait.
+    pub(crate) fn packet_room<P>(&self) -> Option<core::ptr::NonNull<P>> {
+        let fits = size_of::<P>() <= size_of::<[usize; ROOM_WORDS]>()
+            && align_of::<P>() <= align_of::<[usize; ROOM_WORDS]>();
+        fits.then(|| core::ptr::NonNull::new(self.room.get().cast::<P>()).expect("non-null"))
+    }
+
     /// Makes `slot` hold a signal for a new wait of a future that will be
     /// woken through `waker`, and returns it, state `WAITING`. The future
     /// has removed every entry of its last wait (invariant 2), so nobody
@@ -163,10 +200,9 @@ impl Signal {
                     unsafe { cached.set_waker(waker) };
                     cached
                 }
-                None => Arc::new(Signal {
-                    state: AtomicUsize::new(WAITING),
-                    wake: Wake::Task(UnsafeCell::new(Some(waker.clone()))),
-                }),
+                None => Arc::new(Signal::new(Wake::Task(UnsafeCell::new(Some(
+                    waker.clone(),
+                ))))),
             };
             *slot = Some(fresh);
         }
@@ -227,12 +263,8 @@ impl Signal {
     /// The signal is cached per thread (one allocation per thread, not per
     /// wait); a nested wait on the same thread gets a fresh one.
     pub(crate) fn with_thread<R>(f: impl FnOnce(&Arc<Signal>) -> R) -> R {
-        let signal = cache::take().unwrap_or_else(|| {
-            Arc::new(Signal {
-                state: AtomicUsize::new(WAITING),
-                wake: Wake::Thread(current_thread()),
-            })
-        });
+        let signal =
+            cache::take().unwrap_or_else(|| Arc::new(Signal::new(Wake::Thread(current_thread()))));
         // Relaxed: by invariant 2 nobody else can touch the state now; the
         // list locks taken to register it publish the reset.
         signal.state.store(WAITING, Ordering::Relaxed);

@@ -634,3 +634,45 @@ fn tokio_timeouts_cancelling_receives_and_sends_lose_and_duplicate_nothing() {
         );
     }
 }
+
+/// A value too big for a signal's packet room, so that a waiting future's
+/// packet goes on the heap (`OwnedPacket::in_room` falls back).
+type Big = ([u64; 8], util::Counted);
+
+#[test]
+fn pending_futures_hand_over_values_too_big_for_the_signal_room() {
+    for flavor in BLOCKING_SEND {
+        let drops = Drops::new();
+        let (tx, rx) = flavor.make::<Big>();
+        // A pending receive, completed by a send.
+        let mut recv = Box::pin(rx.recv_async());
+        assert!(poll_once(recv.as_mut()).is_pending());
+        if flavor == Flavor::Zero {
+            let tx = tx.clone();
+            let v = ([7; 8], drops.make(1));
+            thread::spawn(move || tx.send(v).unwrap()).join().unwrap();
+        } else {
+            tx.send(([7; 8], drops.make(1))).unwrap();
+        }
+        match poll_once(recv.as_mut()) {
+            Poll::Ready(Ok((a, c))) => assert_eq!((a, c.id), ([7; 8], 1), "{flavor:?}"),
+            other => panic!("{flavor:?}: {:?}", other.map(|r| r.map(|(_, c)| c.id))),
+        }
+        drop(recv);
+        // A pending send, dropped: its value is dropped once and never
+        // delivered.
+        if flavor != Flavor::Zero {
+            flavor.fill(&tx, |i| ([0; 8], drops.make(100 + i)));
+        }
+        let before = drops.get();
+        let mut send = Box::pin(tx.send_async(([9; 8], drops.make(2))));
+        assert!(poll_once(send.as_mut()).is_pending(), "{flavor:?}");
+        drop(send);
+        assert_eq!(drops.get(), before + 1, "{flavor:?}: dropped once");
+        drop(tx);
+        assert!(
+            rx.iter().all(|(_, c)| c.id != 2),
+            "{flavor:?}: not delivered"
+        );
+    }
+}

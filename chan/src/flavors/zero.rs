@@ -75,13 +75,26 @@ use crate::waitlist::{Entry, Waiters};
 /// value, sits in.
 pub(crate) type Packet<T> = UnsafeCell<Option<T>>;
 
-/// A heap packet owned by a waiting future or `select!` send case, so the
-/// case itself may move while its entry points at the packet.
+// A word-sized value's packet fits in a signal's room, natively and under
+// loom (whose models thereby exercise the room).
+const _: () = assert!(
+    size_of::<Packet<usize>>() <= size_of::<[usize; crate::signal::ROOM_WORDS]>()
+        && align_of::<Packet<usize>>() <= align_of::<usize>()
+);
+
+/// A packet owned by a waiting future or `select!` case, so the case
+/// itself may move while its entry points at the packet: on the heap, or,
+/// for the one case of a single-case wait whose packet fits, in the wait's
+/// signal (`Signal::packet_room`), which saves an allocation per wait.
 ///
-/// Held as the raw pointer from `Box::into_raw`, not as a `Box`: moving a
-/// `Box` asserts unique access to its contents, which would invalidate the
-/// pointer a registered entry holds (Miri's Stacked Borrows reports it).
-pub(crate) struct OwnedPacket<T>(core::ptr::NonNull<Packet<T>>);
+/// Held as a raw pointer, not as a `Box`: moving a `Box` asserts unique
+/// access to its contents, which would invalidate the pointer a registered
+/// entry holds (Miri's Stacked Borrows reports it).
+pub(crate) struct OwnedPacket<T> {
+    ptr: core::ptr::NonNull<Packet<T>>,
+    /// From `Box::leak` (freed by `drop`); otherwise in a signal's room.
+    on_heap: bool,
+}
 
 // SAFETY: the packet's value is only touched under the channel lock while
 // registered, and by the owner (through `&mut`/by value) otherwise, so the
@@ -103,12 +116,40 @@ impl<T> OwnedPacket<T> {
 
     fn holding(v: Option<T>) -> Self {
         let b = Box::new(UnsafeCell::new(v));
-        OwnedPacket(core::ptr::NonNull::from(Box::leak(b)))
+        OwnedPacket {
+            ptr: core::ptr::NonNull::from(Box::leak(b)),
+            on_heap: true,
+        }
+    }
+
+    /// A packet holding `v` in `signal`'s packet room, or on the heap if a
+    /// packet does not fit there.
+    ///
+    /// # Safety
+    /// `signal` is the signal of a single-case wait and this packet is its
+    /// case's only one (nothing else uses the room meanwhile), and the
+    /// signal outlives the packet (the case's registration holds it until
+    /// the packet is gone: `RecvCase::unregister`, `SendCase::unregister`).
+    pub(crate) unsafe fn in_room(signal: &Signal, v: Option<T>) -> Self {
+        match signal.packet_room::<Packet<T>>() {
+            Some(ptr) => {
+                // SAFETY: the room fits a `Packet<T>` (`packet_room`) and is
+                // ours alone (the caller's duty); it holds no packet now
+                // (the last one was dropped in place when its wait ended),
+                // so nothing is overwritten.
+                unsafe { ptr.as_ptr().write(UnsafeCell::new(v)) };
+                OwnedPacket {
+                    ptr,
+                    on_heap: false,
+                }
+            }
+            None => Self::holding(v),
+        }
     }
 
     /// The address to register.
     pub(crate) fn as_ptr(&self) -> *mut () {
-        self.0.as_ptr().cast()
+        self.ptr.as_ptr().cast()
     }
 
     /// The value, if no receiver took it.
@@ -117,18 +158,26 @@ impl<T> OwnedPacket<T> {
     /// The packet's entry is no longer registered in any channel.
     pub(crate) unsafe fn into_value(self) -> Option<T> {
         // SAFETY: unregistered, so this is the only access (caller's duty);
-        // `drop` then frees the allocation.
+        // `drop` then frees the allocation or empties the room.
         unsafe { take(self.as_ptr()) }
     }
 }
 
 impl<T> Drop for OwnedPacket<T> {
     fn drop(&mut self) {
-        // SAFETY: the pointer came from `Box::leak` in `new` and is freed
-        // only here. Every path that drops an `OwnedPacket` has removed its
-        // entry first (`SendCase::unregister`, reached from `Drop` through
+        // Every path that drops an `OwnedPacket` has removed its entry
+        // first (`SendCase::unregister`, reached from `Drop` through
         // `withdraw`), so no channel can reach it any more.
-        drop(unsafe { Box::from_raw(self.0.as_ptr()) });
+        if self.on_heap {
+            // SAFETY: the pointer came from `Box::leak` in `holding` and is
+            // freed only here.
+            drop(unsafe { Box::from_raw(self.ptr.as_ptr()) });
+        } else {
+            // SAFETY: `in_room` wrote a `Packet<T>` there, which is dropped
+            // only here (the room is raw memory, dropped by nobody else),
+            // and the signal is still alive (`in_room`'s contract).
+            unsafe { core::ptr::drop_in_place(self.ptr.as_ptr()) };
+        }
     }
 }
 

@@ -972,8 +972,9 @@ impl<'a, T> RecvFuture<'a, T> {
     }
 }
 
-// The future is never self-referential (an unbuffered send's value is
-// boxed), so it may move between polls.
+// The future is never self-referential (a waiting case's packet lives on
+// the heap or in its wait's signal, never in the future), so it may move
+// between polls.
 impl<T> Unpin for RecvFuture<'_, T> {}
 
 impl<T> Future for RecvFuture<'_, T> {

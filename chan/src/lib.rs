@@ -112,9 +112,10 @@
 //! - A `send` case's value is evaluated before the select, as in Go; if
 //!   the case does not fire, the value is dropped with the select.
 //! - On an unbuffered channel, `try_send` succeeds only when a receiver is
-//!   blocked in a thread. An async receiver or a `select!` case is woken
-//!   instead and takes the value from a waiting sender, so that a future
-//!   that is dropped never holds a value it did not return.
+//!   waiting for it: blocked in a thread, in a pending `recv_async`, or in
+//!   a `select!` receive case (see the hand-over below). A `Stream` on the
+//!   other side is woken instead and takes the value only from a waiting
+//!   sender.
 //! - Blocking waits spin briefly (about 4 µs) when the process may use
 //!   more than one core (a partner on another core usually arrives in well
 //!   under a microsecond, a sleep and wake costs tens), then yield the core
@@ -129,6 +130,13 @@
 //!   spin stops after a few misses (the thread then tries one spin in
 //!   64 polls). A future polled from a new task while pending wakes
 //!   that task, as the `Future` contract asks.
+//! - A `recv_async` or `send_async` future that can complete at its first
+//!   poll (a value or a free slot in a buffered or unbounded channel)
+//!   does one attempt of the blocking call's fast path and nothing else.
+//!   One that waits takes a wait signal from a small per-thread pool and
+//!   keeps the value it hands over or is handed in that signal when the
+//!   value is at most three words (a `u64`, a `String`, a `Vec`), so a
+//!   wait allocates nothing; larger values wait in a heap box.
 //! - On an unbuffered channel a waiting receiver (a thread, a pending
 //!   `recv_async`, a `select!` receive case) is handed the value directly,
 //!   as Go hands a value to a parked goroutine: the sender goes on at

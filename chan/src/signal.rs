@@ -127,8 +127,10 @@ pub(crate) const ROOM_WORDS: usize = 16;
 // the only handle), so threads sharing a `&Signal` only ever read it. The
 // packet room is used as a packet (`OwnedPacket::in_room`), under the
 // packets' rules: touched by a counterpart only under the channel lock
-// while the wait's entry is listed, and by the owner otherwise; a packet
-// holds a `T: Send` only.
+// while the wait's entry is listed, and by the owner otherwise. A value
+// reaches another thread through the room only over a channel shared
+// between threads, whose handles are `Send` only when the value is, and
+// the room is empty whenever the signal waits in a pool.
 unsafe impl Sync for Signal {}
 // SAFETY: as above; every field may move between threads.
 unsafe impl Send for Signal {}

@@ -994,7 +994,14 @@ impl<T> Future for RecvFuture<'_, T> {
             }
         };
         match wait.poll(case, cx) {
-            Poll::Ready(()) => Poll::Ready(case.take_result().expect("the case fired")),
+            Poll::Ready(()) => {
+                let r = case.take_result().expect("the case fired");
+                // Done with the case and its wait: the signal goes back to
+                // the pool now, and a poll after completion starts afresh
+                // instead of waiting on a spent case.
+                this.slow = None;
+                Poll::Ready(r)
+            }
             Poll::Pending => Poll::Pending,
         }
     }
@@ -1052,7 +1059,13 @@ impl<T> Future for SendFuture<'_, T> {
             }
         };
         match wait.poll(case, cx) {
-            Poll::Ready(()) => Poll::Ready(case.take_result().expect("the case fired")),
+            Poll::Ready(()) => {
+                let r = case.take_result().expect("the case fired");
+                // As in `RecvFuture::poll`; with no value left, a poll after
+                // completion panics with the message above.
+                this.slow = None;
+                Poll::Ready(r)
+            }
             Poll::Pending => Poll::Pending,
         }
     }

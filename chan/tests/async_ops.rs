@@ -676,3 +676,38 @@ fn pending_futures_hand_over_values_too_big_for_the_signal_room() {
         );
     }
 }
+
+/// Polling a `send_async` future again after it completed is a caller's
+/// bug; it panics with a clear message, whether the send completed at
+/// once or after a wait (it must not wait forever on a spent case).
+#[test]
+fn a_send_future_polled_after_completion_panics_clearly() {
+    for wait_first in [false, true] {
+        let (tx, rx) = Flavor::One.make::<u32>();
+        if wait_first {
+            tx.send(0).unwrap();
+        }
+        let mut fut = Box::pin(tx.send_async(1));
+        if wait_first {
+            assert!(poll_once(fut.as_mut()).is_pending());
+            assert_eq!(rx.recv(), Ok(0));
+        }
+        assert!(matches!(poll_once(fut.as_mut()), Poll::Ready(Ok(()))));
+        let again = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let _ = poll_once(fut.as_mut());
+        }));
+        let msg = again.expect_err("a second poll panics");
+        let msg = msg
+            .downcast_ref::<&str>()
+            .copied()
+            .or_else(|| msg.downcast_ref::<String>().map(String::as_str))
+            .unwrap_or_default()
+            .to_owned();
+        assert!(
+            msg.contains("SendFuture polled after completion"),
+            "wait_first {wait_first}: {msg}"
+        );
+        drop(fut);
+        assert_eq!(rx.try_recv(), Ok(1), "wait_first {wait_first}");
+    }
+}

@@ -200,7 +200,7 @@ pub use select_dyn::{Select, SelectedOperation};
 #[doc(hidden)]
 pub mod __private {
     pub use crate::select::{
-        AsyncSelect, Case, Mode, Outcome, RecvCase, SendCase, run_blocking, take_if,
+        AsyncSelect, Case, Mode, Outcome, RecvCase, SendCase, dispose, run_blocking, take_if,
     };
     pub use crate::signal::Signal;
 }

@@ -150,10 +150,16 @@ macro_rules! __select_parse {
 #[macro_export]
 macro_rules! __select_emit {
     ($m:tt [$(($kind:ident $id:ident ($($args:tt)*) $res:pat => $body:expr))*] [$($d:tt)*]) => {{
-        $( let mut $id = $crate::__select_case!($kind $($args)*); )*
-        let __fired = $crate::__select_run!($m [$($id)*] [$($d)*]);
-        let mut __k = 0usize;
-        $( let $id = $crate::__private::take_if(&mut __k, __fired, $id); )*
+        // The cases live in this block and are gone at its end, before any
+        // arm runs, so that an arm may use the channels freely.
+        let ($($id,)*) = {
+            $( let mut $id = $crate::__select_case!($kind $($args)*); )*
+            let __fired = $crate::__select_run!($m [$($id)*] [$($d)*]);
+            let mut __k = 0usize;
+            let __outcomes = ($( $crate::__private::take_if(&mut __k, __fired, &mut $id), )*);
+            $( $crate::__private::dispose($id); )*
+            __outcomes
+        };
         $crate::__select_arms!([$(($id $res => $body))*] [$($d)*])
     }};
 }

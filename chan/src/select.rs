@@ -975,6 +975,17 @@ impl core::fmt::Debug for SingleWait {
     }
 }
 
+/// Ends a single-case future's slow path once its outcome is out: the
+/// case, spent, is let go without its drop glue ([`dispose`]) and the wait
+/// returns its signal to the pool.
+#[inline]
+fn finish<C: Outcome>(slow: &mut Option<(C, SingleWait)>) {
+    if let Some((case, wait)) = slow.take() {
+        dispose(case);
+        drop(wait);
+    }
+}
+
 /// The future of [`Receiver::recv_async`].
 ///
 /// The first poll tries the common case inline (a value ready in a
@@ -1022,7 +1033,7 @@ impl<T> Future for RecvFuture<'_, T> {
                 // Done with the case and its wait: the signal goes back to
                 // the pool now, and a poll after completion starts afresh
                 // instead of waiting on a spent case.
-                this.slow = None;
+                finish(&mut this.slow);
                 Poll::Ready(r)
             }
             Poll::Pending => Poll::Pending,
@@ -1086,7 +1097,7 @@ impl<T> Future for SendFuture<'_, T> {
                 let r = case.take_result().expect("the case fired");
                 // As in `RecvFuture::poll`; with no value left, a poll after
                 // completion panics with the message above.
-                this.slow = None;
+                finish(&mut this.slow);
                 Poll::Ready(r)
             }
             Poll::Pending => Poll::Pending,

@@ -75,6 +75,14 @@ pub trait Case {
     fn due(&self) -> Option<Instant>;
     /// Passes on a wake-up this case received and did not use.
     fn forward(&self);
+    /// Whether other waits seem to be queued ahead of this case for what
+    /// it wants (a hint): the channel serves them first, so a future's
+    /// spin (`spin_until_fired`) could only succeed by overtaking them,
+    /// and spinning would only add traffic on the lines the side that
+    /// serves them writes.
+    fn queued_ahead(&self) -> bool {
+        false
+    }
     /// If registered: aborts the wait (a no-op if it was decided already)
     /// and says whether a counterpart claimed it for this case.
     fn abort(&self) -> Option<bool>;
@@ -233,14 +241,43 @@ impl<T> Case for RecvCase<'_, T> {
     }
 
     fn register_ready(&mut self, signal: &Arc<Signal>, index: usize) -> bool {
-        let ReceiverFlavor::Zero(c) = &self.rx.flavor else {
-            self.register(signal, index);
-            return self.is_ready();
-        };
-        let p = self.new_packet(signal);
-        let ready = c.register_recv_ready(signal, index, p);
-        self.reg = Some(Registration::new(signal, index));
-        ready
+        match &self.rx.flavor {
+            ReceiverFlavor::Zero(c) => {
+                let p = self.new_packet(signal);
+                let ready = c.register_recv_ready(signal, index, p);
+                self.reg = Some(Registration::new(signal, index));
+                ready
+            }
+            // Registered only if not ready, under one lock
+            // (`WaitList::register_unless`): "ready" leaves nothing to
+            // unregister.
+            ReceiverFlavor::Array(c) => {
+                let p = if self.commit && self.single {
+                    self.new_packet(signal)
+                } else {
+                    core::ptr::null_mut()
+                };
+                if c.register_recv_ready(signal, index, p) {
+                    // Never listed, so no sender saw the packet: it is
+                    // still empty.
+                    self.packet = None;
+                    return true;
+                }
+                self.reg = Some(Registration::new(signal, index));
+                false
+            }
+            ReceiverFlavor::List(c) => {
+                if c.register_recv_ready(signal, index) {
+                    return true;
+                }
+                self.reg = Some(Registration::new(signal, index));
+                false
+            }
+            _ => {
+                self.register(signal, index);
+                self.is_ready()
+            }
+        }
     }
 
     fn unregister(&mut self) {
@@ -298,6 +335,13 @@ impl<T> Case for RecvCase<'_, T> {
             ReceiverFlavor::List(c) => c.forward_recv(),
             ReceiverFlavor::Zero(c) => c.forward_recv(),
             _ => {}
+        }
+    }
+
+    fn queued_ahead(&self) -> bool {
+        match &self.rx.flavor {
+            ReceiverFlavor::Array(c) => c.receivers_queued(),
+            _ => false,
         }
     }
 
@@ -468,41 +512,55 @@ impl<T> Case for SendCase<'_, T> {
     }
 
     fn register_ready(&mut self, signal: &Arc<Signal>, index: usize) -> bool {
-        let SenderFlavor::Zero(c) = &self.tx.flavor else {
-            self.register(signal, index);
-            return self.is_ready();
-        };
+        match &self.tx.flavor {
+            SenderFlavor::Zero(_) => {}
+            SenderFlavor::Array(_) if self.hand_off => {}
+            _ => {
+                self.register(signal, index);
+                return self.is_ready();
+            }
+        }
         let Some(v) = self.msg.take() else {
             // Fired already (only a fired case has no value): "ready", so
             // that the caller goes on to the outcome instead of waiting.
             return true;
         };
         let p = self.park(signal, v);
-        let ready = c.register_send_ready(signal, index, p);
+        let ready = match &self.tx.flavor {
+            SenderFlavor::Zero(c) => c.register_send_ready(signal, index, p),
+            // Registered only if not ready, under one lock, as for a
+            // receive case.
+            // The packet, never seen by a receiver, stays until the
+            // caller's `unregister` takes the value back out of it.
+            SenderFlavor::Array(c) => {
+                if c.register_send_packet_ready(signal, index, p) {
+                    return true;
+                }
+                false
+            }
+            SenderFlavor::List(_) => unreachable!("an unbounded send never waits"),
+        };
         self.reg = Some(Registration::new(signal, index));
         ready
     }
 
     fn unregister(&mut self) {
-        let Some(r) = self.reg.take() else { return };
+        // Held until the packet is consumed below, as in `RecvCase`.
+        let reg = self.reg.take();
         // A claim removed the entry already (`waitlist.rs`): no lock needed.
-        let listed = !r.claimed_for_me();
-        match &self.tx.flavor {
-            SenderFlavor::Array(c) => {
-                if listed {
-                    c.unregister_send(&r.signal, r.index);
-                }
-            }
-            SenderFlavor::List(_) => {}
-            SenderFlavor::Zero(c) => {
-                if listed {
-                    c.unregister_send(&r.signal, r.index);
-                }
+        if let Some(r) = reg.as_ref().filter(|r| !r.claimed_for_me()) {
+            match &self.tx.flavor {
+                SenderFlavor::Array(c) => c.unregister_send(&r.signal, r.index),
+                SenderFlavor::List(_) => {}
+                SenderFlavor::Zero(c) => c.unregister_send(&r.signal, r.index),
             }
         }
         if let Some(packet) = self.packet.take() {
             // SAFETY: the entry is gone (removed just now under the list's
-            // lock, or by its claimer), so nobody else touches the packet.
+            // lock, or by its claimer), or it never stayed listed
+            // (`register_ready` found the channel ready and removed it
+            // under the lock it registered it with), so nobody else touches
+            // the packet.
             match unsafe { packet.into_value() } {
                 Some(v) => self.msg = Some(v),
                 // Only a receiver that claimed us for this case empties the
@@ -532,6 +590,13 @@ impl<T> Case for SendCase<'_, T> {
     fn forward(&self) {
         if let SenderFlavor::Array(c) = &self.tx.flavor {
             c.forward_send();
+        }
+    }
+
+    fn queued_ahead(&self) -> bool {
+        match &self.tx.flavor {
+            SenderFlavor::Array(c) => c.senders_queued(),
+            _ => false,
         }
     }
 
@@ -942,6 +1007,11 @@ impl SingleWait {
 /// if it fired.
 #[inline]
 fn spin_until_fired<C: Case>(case: &mut C) -> bool {
+    // Waits queued ahead are served first: no spin, and no verdict on how
+    // spinning goes either.
+    if case.queued_ahead() {
+        return false;
+    }
     let budget = async_spin_rounds();
     for round in 0..budget {
         spin_burst(round);

@@ -73,6 +73,14 @@ impl Waiters {
         });
     }
 
+    /// Removes the entry registered last (the caller's own, registered
+    /// under the same hold of the lock).
+    fn unregister_last(&mut self) {
+        if let Some(e) = self.entries.pop_back() {
+            self.packets -= usize::from(!e.packet.is_null());
+        }
+    }
+
     /// Removes the entry of (`signal`, `case`) if it is still there.
     pub(crate) fn unregister(&mut self, signal: &Arc<Signal>, case: usize) -> Option<Entry> {
         let i = self
@@ -184,6 +192,46 @@ impl WaitList {
         // SeqCst: one half of the Dekker pair described in the module docs.
         self.is_empty.store(false, Ordering::SeqCst);
         loom_dekker_fence();
+    }
+
+    /// Registers as [`WaitList::register_packet`] does (`packet` may be
+    /// null: a wake-only waiter), then asks `ready`, the waiter's re-check,
+    /// before the lock is released: if it says the channel changed, the
+    /// entry is removed again at once and `true` is returned, with nothing
+    /// left registered. One critical section where registering, checking
+    /// and (on "ready") unregistering took two: under contention the
+    /// re-check often finds the channel changed, and the second
+    /// acquisition of a lock the other side keeps taking cost more than
+    /// the rest of the wait (`chan/async_mpsc_bounded1`).
+    ///
+    /// No wake-up is lost: `ready` runs after the SeqCst store of
+    /// `is_empty = false`, as the re-check after `register` does (module
+    /// docs). A notifier that saw that store meanwhile waits for the lock
+    /// and then finds the entry gone: it claims the next waiter, or nobody,
+    /// and the change it made is the one `ready` saw, which the caller now
+    /// acts on itself.
+    pub(crate) fn register_unless(
+        &self,
+        signal: &Arc<Signal>,
+        case: usize,
+        packet: *mut (),
+        ready: impl FnOnce() -> bool,
+    ) -> bool {
+        let mut w = self.waiters.lock();
+        w.register(signal, case, packet);
+        // Relaxed: a hint, as in `unregister`.
+        self.has_packets.store(w.has_packets(), Ordering::Relaxed);
+        // SeqCst: one half of the Dekker pair described in the module docs.
+        self.is_empty.store(false, Ordering::SeqCst);
+        loom_dekker_fence();
+        if !ready() {
+            return false;
+        }
+        w.unregister_last();
+        // Relaxed: as in `unregister`.
+        self.is_empty.store(w.is_empty(), Ordering::Relaxed);
+        self.has_packets.store(w.has_packets(), Ordering::Relaxed);
+        true
     }
 
     /// Removes the entry of (`signal`, `case`); `true` if it was there.
@@ -300,6 +348,15 @@ impl WaitList {
         if let Some(e) = claimed {
             e.signal.wake();
         }
+    }
+
+    /// Whether some waiter seemed to be registered; a hint (Relaxed), for
+    /// a future deciding whether to spin (`Case::queued_ahead`), on which
+    /// no wake-up depends.
+    #[inline]
+    pub(crate) fn seems_waited_on(&self) -> bool {
+        // Relaxed: a hint (above).
+        !self.is_empty.load(Ordering::Relaxed)
     }
 
     /// Whether some waiter seemed to have left a packet; a hint

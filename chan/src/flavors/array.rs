@@ -570,6 +570,19 @@ impl<T> Array<T> {
             || self.has_returned.load(Ordering::SeqCst)
     }
 
+    /// Whether blocked senders seem to be queued (a hint): a free slot
+    /// goes to the first of them (`notify_senders`), so a send that spins
+    /// for one could only win it by overtaking them.
+    pub(crate) fn senders_queued(&self) -> bool {
+        self.senders.seems_waited_on()
+    }
+
+    /// Whether waiting receivers seem to be queued (a hint), as
+    /// [`Array::senders_queued`]: a value sent goes to the first of them.
+    pub(crate) fn receivers_queued(&self) -> bool {
+        self.receivers.seems_waited_on()
+    }
+
     pub(crate) fn register_send(&self, signal: &Arc<Signal>, case: usize) {
         self.senders.register(signal, case);
     }
@@ -588,6 +601,39 @@ impl<T> Array<T> {
         // be laid out like its one field.
         self.senders
             .register_packet(signal, case, Self::packet_value(packet));
+    }
+
+    /// [`Array::register_send_packet`] unless [`Array::is_send_ready`],
+    /// asked under the same lock (`WaitList::register_unless`): `true`
+    /// means ready, and nothing registered.
+    pub(crate) fn register_send_packet_ready(
+        &self,
+        signal: &Arc<Signal>,
+        case: usize,
+        packet: *mut (),
+    ) -> bool {
+        self.senders
+            .register_unless(signal, case, Self::packet_value(packet), || {
+                self.is_send_ready()
+            })
+    }
+
+    /// A receive case's registration unless [`Array::is_recv_ready`], as
+    /// [`Array::register_send_packet_ready`]; with the empty `packet` of a
+    /// committed receive future, or none (null).
+    pub(crate) fn register_recv_ready(
+        &self,
+        signal: &Arc<Signal>,
+        case: usize,
+        packet: *mut (),
+    ) -> bool {
+        let packet = if packet.is_null() {
+            packet
+        } else {
+            Self::packet_value(packet)
+        };
+        self.receivers
+            .register_unless(signal, case, packet, || self.is_recv_ready())
     }
 
     /// The address of the `Option<T>` inside the `OwnedPacket<T>` whose

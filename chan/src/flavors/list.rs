@@ -655,6 +655,14 @@ impl<T> List<T> {
         self.receivers.register(signal, case);
     }
 
+    /// [`List::register_recv`] unless [`List::is_recv_ready`], asked under
+    /// the same lock (`WaitList::register_unless`): `true` means ready,
+    /// and nothing registered.
+    pub(crate) fn register_recv_ready(&self, signal: &Arc<Signal>, case: usize) -> bool {
+        self.receivers
+            .register_unless(signal, case, core::ptr::null_mut(), || self.is_recv_ready())
+    }
+
     pub(crate) fn unregister_recv(&self, signal: &Arc<Signal>, case: usize) {
         self.receivers.unregister(signal, case);
     }

@@ -802,11 +802,12 @@ impl<T> Drop for Array<T> {
 }
 
 /// One blocking wait of a sender or receiver thread with its `packet`
-/// registered on `list` (`WaitList::register_packet`): until a counterpart
+/// registered on `list` (`WaitList::register_unless`): until a counterpart
 /// claims it (maybe handing a value over through the packet), `ready` says
-/// at the re-check after registering that the channel changed, or
+/// at the re-check after registering that the channel changed (the entry
+/// is then taken back at once, under the lock it was registered with), or
 /// `deadline` passes. On return the entry is gone (removed by the claimer,
-/// or here after an abort), so nobody else touches `packet` any more.
+/// or here), so nobody else touches `packet` any more.
 fn wait_with_packet<P>(
     list: &WaitList,
     packet: &mut Option<P>,
@@ -815,9 +816,10 @@ fn wait_with_packet<P>(
 ) {
     let p: *mut Option<P> = packet;
     Signal::with_thread(|signal| {
-        list.register_packet(signal, 0, p.cast());
-        if ready() {
-            signal.try_abort();
+        // Ready at the re-check: the entry was taken back under the lock
+        // before anybody saw the packet; the caller goes round.
+        if list.register_unless(signal, 0, p.cast(), ready) {
+            return;
         }
         if signal.wait(deadline) == ABORTED {
             list.unregister(signal, 0);

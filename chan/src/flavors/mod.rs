@@ -115,9 +115,9 @@ pub(crate) fn block<R>(
             return None;
         }
         Signal::with_thread(|signal| {
-            list.register(signal, 0);
-            if ready() {
-                signal.try_abort();
+            // Ready at the re-check: nothing stayed registered, go round.
+            if list.register_unless(signal, 0, core::ptr::null_mut(), &ready) {
+                return;
             }
             if signal.wait(deadline) == ABORTED {
                 list.unregister(signal, 0);

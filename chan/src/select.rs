@@ -193,11 +193,6 @@ impl<'a, T> RecvCase<'a, T> {
         p
     }
 
-    /// The outcome, once fired.
-    pub fn into_result(mut self) -> Result<T, RecvError> {
-        self.result.take().expect("the case fired")
-    }
-
     fn take_result(&mut self) -> Option<Result<T, RecvError>> {
         self.result.take()
     }
@@ -427,11 +422,6 @@ impl<'a, T> SendCase<'a, T> {
         let mut case = SendCase::new(tx, msg);
         case.hand_off = true;
         case
-    }
-
-    /// The outcome, once fired.
-    pub fn into_result(mut self) -> Result<(), SendError<T>> {
-        self.result.take().expect("the case fired")
     }
 
     fn take_result(&mut self) -> Option<Result<(), SendError<T>>> {

@@ -220,10 +220,8 @@ impl<T> Case for RecvCase<'_, T> {
 
     fn register(&mut self, signal: &Arc<Signal>, index: usize) {
         match &self.rx.flavor {
-            ReceiverFlavor::Array(c) if self.commit && self.single => {
-                let p = self.new_packet(signal);
-                c.register_recv_packet(signal, index, p);
-            }
+            // Wake-only: a single case waits committed through
+            // `register_ready`, the only registration `SingleWait` makes.
             ReceiverFlavor::Array(c) => c.register_recv(signal, index),
             ReceiverFlavor::List(c) => c.register_recv(signal, index),
             ReceiverFlavor::Zero(c) => {
@@ -480,16 +478,10 @@ impl<T> Case for SendCase<'_, T> {
 
     fn register(&mut self, signal: &Arc<Signal>, index: usize) {
         match &self.tx.flavor {
-            SenderFlavor::Array(c) => match self.msg.take() {
-                Some(v) if self.hand_off => {
-                    let p = self.park(signal, v);
-                    c.register_send_packet(signal, index, p);
-                }
-                msg => {
-                    self.msg = msg;
-                    c.register_send(signal, index);
-                }
-            },
+            // Wake-only: a `hand_off` case leaves its value in a packet
+            // through `register_ready`, the only registration `SingleWait`
+            // makes.
+            SenderFlavor::Array(c) => c.register_send(signal, index),
             SenderFlavor::List(_) => {}
             SenderFlavor::Zero(c) => {
                 if let Some(v) = self.msg.take() {

@@ -589,23 +589,21 @@ impl<T> Array<T> {
 
     /// Registers a single-case async send whose value waits in `packet`
     /// (an `OwnedPacket`), for the hand-off of `notify_senders`.
-    pub(crate) fn register_send_packet(&self, signal: &Arc<Signal>, case: usize, packet: *mut ()) {
-        // The list's hand-off writes an `Option<T>` (`register_packet`), so
-        // register the `Option<T>` inside the `Packet<T>`, not the cell:
-        // under loom the cell is a `loom::cell::UnsafeCell`, which keeps
-        // its access-tracking state in front of the value, and the
-        // hand-off's write through the cell's own address corrupted that
-        // state (loom "internal bug" panic, then a segfault, in the model
-        // `withdrawn_sender_passes_the_hand_off_on`); natively the two
-        // addresses agree only because our `UnsafeCell` wrapper happens to
-        // be laid out like its one field.
-        self.senders
-            .register_packet(signal, case, Self::packet_value(packet));
-    }
-
-    /// [`Array::register_send_packet`] unless [`Array::is_send_ready`],
-    /// asked under the same lock (`WaitList::register_unless`): `true`
-    /// means ready, and nothing registered.
+    /// Registers a single-case async send whose value waits in `packet`
+    /// (an `OwnedPacket`), for the hand-off of `notify_senders`, unless
+    /// [`Array::is_send_ready`], asked under the same lock
+    /// (`WaitList::register_unless`): `true` means ready, and nothing
+    /// registered.
+    ///
+    /// The list's hand-off writes an `Option<T>` (`register_packet`), so
+    /// the `Option<T>` inside the `Packet<T>` is registered, not the cell
+    /// (`packet_value`): under loom the cell is a `loom::cell::UnsafeCell`,
+    /// which keeps its access-tracking state in front of the value, and the
+    /// hand-off's write through the cell's own address corrupted that
+    /// state (loom "internal bug" panic, then a segfault, in the model
+    /// `withdrawn_sender_passes_the_hand_off_on`); natively the two
+    /// addresses agree only because our `UnsafeCell` wrapper happens to be
+    /// laid out like its one field.
     pub(crate) fn register_send_packet_ready(
         &self,
         signal: &Arc<Signal>,
@@ -619,8 +617,9 @@ impl<T> Array<T> {
     }
 
     /// A receive case's registration unless [`Array::is_recv_ready`], as
-    /// [`Array::register_send_packet_ready`]; with the empty `packet` of a
-    /// committed receive future, or none (null).
+    /// [`Array::register_send_packet_ready`]; with the empty `packet` (an
+    /// `OwnedPacket`) of a committed receive future, which a send may hand
+    /// its value into (`give`), or none (null).
     pub(crate) fn register_recv_ready(
         &self,
         signal: &Arc<Signal>,
@@ -637,7 +636,7 @@ impl<T> Array<T> {
     }
 
     /// The address of the `Option<T>` inside the `OwnedPacket<T>` whose
-    /// `Packet<T>` is at `packet` (see `register_send_packet`).
+    /// `Packet<T>` is at `packet` (see `register_send_packet_ready`).
     fn packet_value(packet: *mut ()) -> *mut () {
         // SAFETY: `packet` is an `OwnedPacket<T>`'s live `Packet<T>`, not
         // yet registered, so only its owner (our caller) touches it.
@@ -651,13 +650,6 @@ impl<T> Array<T> {
 
     pub(crate) fn register_recv(&self, signal: &Arc<Signal>, case: usize) {
         self.receivers.register(signal, case);
-    }
-
-    /// Registers a single-case receive future with the empty `packet` (an
-    /// `OwnedPacket`) that a send may hand its value into (`give`).
-    pub(crate) fn register_recv_packet(&self, signal: &Arc<Signal>, case: usize, packet: *mut ()) {
-        self.receivers
-            .register_packet(signal, case, Self::packet_value(packet));
     }
 
     pub(crate) fn unregister_recv(&self, signal: &Arc<Signal>, case: usize) {

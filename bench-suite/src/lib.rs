@@ -52,6 +52,7 @@
 //! | [`measure`] | calibration, interleaved sampling, order statistics |
 //! | [`targets`] | the performance targets the report checks |
 //! | [`machine`] | the machine summary (CPU, cores, rustc, date) |
+//! | [`latency`] | the cross-core round trip, probed around every scenario |
 //! | [`report`] | the Markdown report |
 //! | [`results`] | `--json` output and the `--compare` regression check |
 //! | [`plot`] | the SVG charts: per workload, per group, the summary |
@@ -61,6 +62,7 @@
 pub mod chan_adapters;
 pub mod chan_workloads;
 pub mod go;
+pub mod latency;
 pub mod machine;
 pub mod measure;
 pub mod memory;

@@ -11,7 +11,8 @@
 //! scenarios in a child process confined to one core (see
 //! `hoare_bench::pinned`), measure every other scenario in this process
 //! (progress bar on stderr; plain lines instead when stderr is not a
-//! terminal), measure the channels' and idle tasks' heap footprint with
+//! terminal) with the cross-core round trip probed before and after each
+//! (`hoare_bench::latency`), measure the channels' and idle tasks' heap footprint with
 //! the counting allocator installed below, then write `REPORT.md` and `plots/*.svg`
 //! under the output directory and print the targets' verdicts.
 
@@ -21,6 +22,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use hoare_bench::chan_workloads::is_pinned;
+use hoare_bench::latency;
 use hoare_bench::machine::Machine;
 use hoare_bench::measure::{self, Config, Measurement};
 use hoare_bench::memory::{self, CountingAlloc};
@@ -319,6 +321,7 @@ fn run(
         pinned_results = pinned::measure_in_child(&pinned, &child_args(options), || bar.inc(1))?;
     }
     let mut results = Vec::new();
+    let mut probes = Vec::new();
     for (scenario, entries) in workload::by_scenario(workloads) {
         let measured = if is_pinned(scenario) {
             match pinned_results
@@ -330,7 +333,17 @@ fn run(
             }
         } else {
             bar.set_message(scenario.id());
-            measure::measure_scenario(&entries, config.budget(scenario), |_| bar.inc(1))
+            let before = latency::round_trip();
+            let measured =
+                measure::measure_scenario(&entries, config.budget(scenario), |_| bar.inc(1));
+            if let (Some(before_ns), Some(after_ns)) = (before, latency::round_trip()) {
+                probes.push(latency::Probe {
+                    id: scenario.id(),
+                    before_ns,
+                    after_ns,
+                });
+            }
+            measured
         };
         if plain {
             print_line(scenario, &measured);
@@ -379,6 +392,7 @@ fn run(
         results: &results,
         footprints: footprints.as_deref(),
         idle_tasks: idle_tasks.as_deref(),
+        probes: &probes,
         notes: &notes,
         wall_time: started.elapsed(),
     });
@@ -414,7 +428,7 @@ fn run(
     if unmeasured > 0 {
         println!("-       {unmeasured} targets not measured in this run");
     }
-    let doc = results::to_json(config.mode, &machine, &results);
+    let doc = results::to_json(config.mode, &machine, &results, &probes);
     if let Some(path) = &options.json {
         std::fs::write(path, serde_json::to_string_pretty(&doc)?)
             .map_err(|e| format!("--json: write {}: {e}", path.display()))?;

@@ -1,10 +1,11 @@
 //! The Markdown report.
 //!
 //! Layout: a header naming the command and the mode, notes on anything
-//! left out, the machine summary, the one-table summary of hoare's ratio
+//! left out, the machine summary with the spread of the cross-core round
+//! trips probed during the run (`latency.rs`), the one-table summary of hoare's ratio
 //! to the fastest peer in every scenario (with its chart), a short guide
 //! to the columns, then one section per group (its grouped chart first)
-//! with one table per scenario (the `sched` section
+//! with one table per scenario and its two probes (the `sched` section
 //! ends with the bytes of an idle task: the scheduler's overhead, and
 //! blocked on a channel receive), the channels' heap footprint, and
 //! last the targets with their verdicts. Every ratio in it
@@ -14,6 +15,7 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
+use crate::latency::{self, Probe};
 use crate::machine::Machine;
 use crate::measure::{Budget, Config, Measurement};
 use crate::memory::{self, Footprint, IdleFootprint, IdleWait};
@@ -37,6 +39,9 @@ pub struct Run<'a> {
     pub footprints: Option<&'a [Footprint]>,
     /// The bytes of an idle task per runtime, if they were measured.
     pub idle_tasks: Option<&'a [IdleFootprint]>,
+    /// The cross-core round trip probed around each scenario measured in
+    /// this process (`latency.rs`); empty on one core.
+    pub probes: &'a [Probe],
     /// What the run could not do, one sentence each (a missing tool).
     pub notes: &'a [String],
     /// Wall time of the whole run.
@@ -102,6 +107,7 @@ pub fn render(run: &Run<'_>) -> String {
         let _ = writeln!(out, "> **Note:** {note}\n");
     }
     machine(&mut out, run.machine);
+    cross_core(&mut out, run.probes);
     summary(&mut out, run);
     guide(&mut out);
     let mut group = "";
@@ -121,6 +127,15 @@ pub fn render(run: &Run<'_>) -> String {
             );
         }
         table(&mut out, scenario, measurements);
+        if let Some(p) = run.probes.iter().find(|p| p.id == scenario.id()) {
+            let _ = writeln!(
+                out,
+                "Cross-core round trip probed just before this table's samples: {}; just \
+                 after: {}.\n",
+                format_ns(p.before_ns),
+                format_ns(p.after_ns)
+            );
+        }
     }
     end_group(&mut out, group, run);
     if let Some(f) = run.footprints {
@@ -188,6 +203,45 @@ fn machine(out: &mut String, m: &Machine) {
         m.cores, m.cpu_model,
     );
 }
+
+/// How far apart the cores were during the run (`latency.rs`): the spread
+/// of the probes and the scenarios measured in a slow stretch.
+fn cross_core(out: &mut String, probes: &[Probe]) {
+    let Some((min, median, max)) = latency::spread(probes) else {
+        return;
+    };
+    let _ = writeln!(
+        out,
+        "**Cross-core round trip** (two threads taking turns writing one cache line, \
+         probed before and after each of the {} scenarios measured in this process): \
+         {} at the fastest, {} median, {} at the slowest. On a virtual machine this is \
+         up to the hypervisor and changes over minutes; every contended workload pays \
+         it for each cache line it moves between cores, so a scenario measured in a slow \
+         stretch is slower for every implementation, and most for the designs that move \
+         the most lines per operation. Each table below gives its two probes.",
+        probes.len(),
+        format_ns(min),
+        format_ns(median),
+        format_ns(max),
+    );
+    let slow = latency::slow(probes, SLOW_STRETCH);
+    if slow.is_empty() {
+        let _ = writeln!(
+            out,
+            "No probe was above {SLOW_STRETCH:.0}× the fastest one in this run.\n"
+        );
+    } else {
+        let ids: Vec<String> = slow.iter().map(|p| format!("`{}`", p.id)).collect();
+        let _ = writeln!(
+            out,
+            "Measured while a probe read over {SLOW_STRETCH:.0}× the fastest: {}.\n",
+            ids.join(", ")
+        );
+    }
+}
+
+/// A probe this many times the run's fastest marks a slow stretch.
+const SLOW_STRETCH: f64 = 3.0;
 
 /// The one-table summary: every scenario with a peer, hoare's ratio to
 /// the fastest peer, and a mark where hoare is not the fastest.

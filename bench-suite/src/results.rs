@@ -1,8 +1,9 @@
 //! Machine-readable results (`--json <file>`) and the regression check
 //! against an earlier run (`--compare <old.json>`).
 //!
-//! The file holds the run's mode, the machine summary and one record per
-//! measured entry:
+//! The file holds the run's mode, the machine summary, one record per
+//! measured entry, and the cross-core round trip probed around each
+//! scenario measured in this process (`latency.rs`):
 //!
 //! ```json
 //! {
@@ -12,7 +13,8 @@
 //!     { "id": "chan/spsc_bounded0", "implementation": "hoare",
 //!       "median_ns": 812.0, "p25_ns": 790.1, "p75_ns": 830.4, "min_ns": 770.0, "max_ns": 901.2,
 //!       "samples": 11, "ops_per_sample": 200000 }
-//!   ]
+//!   ],
+//!   "probes": [ { "id": "chan/spsc_bounded0", "before_ns": 41.2, "after_ns": 39.8 } ]
 //! }
 //! ```
 //!
@@ -23,6 +25,7 @@
 
 use serde_json::{Value, json};
 
+use crate::latency::Probe;
 use crate::machine::Machine;
 use crate::measure::{Measurement, ScenarioResults};
 
@@ -30,10 +33,19 @@ use crate::measure::{Measurement, ScenarioResults};
 pub const DEFAULT_THRESHOLD: f64 = 0.10;
 
 /// The JSON document of a run.
-pub fn to_json(mode: &str, machine: &Machine, results: &[ScenarioResults]) -> Value {
+pub fn to_json(
+    mode: &str,
+    machine: &Machine,
+    results: &[ScenarioResults],
+    probes: &[Probe],
+) -> Value {
     let records: Vec<Value> = results
         .iter()
         .flat_map(|(_, measured)| measured.iter().map(record))
+        .collect();
+    let probes: Vec<Value> = probes
+        .iter()
+        .map(|p| json!({ "id": p.id, "before_ns": p.before_ns, "after_ns": p.after_ns }))
         .collect();
     json!({
         "mode": mode,
@@ -45,6 +57,7 @@ pub fn to_json(mode: &str, machine: &Machine, results: &[ScenarioResults]) -> Va
             "date": machine.date,
         },
         "results": records,
+        "probes": probes,
     })
 }
 

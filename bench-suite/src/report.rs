@@ -228,19 +228,20 @@ fn cross_core(out: &mut String, probes: &[Probe]) {
     if slow.is_empty() {
         let _ = writeln!(
             out,
-            "No probe was above {SLOW_STRETCH:.0}× the fastest one in this run.\n"
+            "No probe was above {SLOW_STRETCH:.0}× the median in this run.\n"
         );
     } else {
         let ids: Vec<String> = slow.iter().map(|p| format!("`{}`", p.id)).collect();
         let _ = writeln!(
             out,
-            "Measured while a probe read over {SLOW_STRETCH:.0}× the fastest: {}.\n",
+            "Measured while a probe read over {SLOW_STRETCH:.0}× the median: {}.\n",
             ids.join(", ")
         );
     }
 }
 
-/// A probe this many times the run's fastest marks a slow stretch.
+/// A probe this many times the median of the run's probes marks a slow
+/// stretch.
 const SLOW_STRETCH: f64 = 3.0;
 
 /// The one-table summary: every scenario with a peer, hoare's ratio to

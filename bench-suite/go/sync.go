@@ -19,6 +19,8 @@ const (
 	writeEvery       = 20   // WRITE_EVERY
 	semaphoreTasks   = 8    // SEMAPHORE_TASKS
 	semaphorePermits = 2    // SEMAPHORE_PERMITS
+	poolBuffer       = 4096 // POOL_BUFFER
+	poolWrite        = 64   // POOL_WRITE
 )
 
 // sink keeps the results of reads alive so the compiler cannot drop them.
@@ -219,6 +221,38 @@ func onceCallDone(ops uint64) time.Duration {
 }
 
 // checkCount stops the program if a workload did not do all its work.
+// poolGetPut: two goroutines each take a 4 KiB buffer from one sync.Pool,
+// write 64 bytes into it, empty it and put it back. The pool holds
+// *[]byte, Go's idiom: a slice itself would be boxed (allocated) at every
+// Put.
+func poolGetPut(ops uint64) time.Duration {
+	pool := sync.Pool{New: func() any {
+		b := make([]byte, 0, poolBuffer)
+		return &b
+	}}
+	var chunk [poolWrite]byte
+	for i := range chunk {
+		chunk[i] = 7
+	}
+	var mu sync.Mutex
+	var sum uint64
+	elapsed := onGoroutines(ops, func(_, n uint64) {
+		var s uint64
+		for i := uint64(0); i < n; i++ {
+			b := pool.Get().(*[]byte)
+			*b = append(*b, chunk[:]...)
+			s += uint64((*b)[poolWrite-1])
+			*b = (*b)[:0]
+			pool.Put(b)
+		}
+		mu.Lock()
+		sum += s
+		mu.Unlock()
+	})
+	checkCount("pool bytes", sum, 7*ops)
+	return elapsed
+}
+
 func checkCount(what string, got, want uint64) {
 	if got != want {
 		fail("%s count %d, expected %d", what, got, want)
@@ -236,4 +270,5 @@ func addSyncWorkloads(w map[string]workload) {
 	w["sync/semaphore_contended"] = semaphoreContended
 	w["sync/once_cell_get"] = onceCellGet
 	w["sync/once_call_done"] = onceCallDone
+	w["sync/pool_get_put"] = poolGetPut
 }

@@ -56,6 +56,10 @@ pub const WRITE_EVERY: u64 = 20;
 pub const SEMAPHORE_TASKS: u64 = 8;
 /// Permits of the semaphore in the contended async workload.
 pub const SEMAPHORE_PERMITS: usize = 2;
+/// Bytes of each buffer in the pool workload.
+pub const POOL_BUFFER: usize = 4096;
+/// Bytes each operation of the pool workload writes into its buffer.
+pub const POOL_WRITE: usize = 64;
 
 /// Uncontended lock/unlock on one thread.
 pub static MUTEX_UNCONTENDED: Scenario = Scenario {
@@ -147,6 +151,19 @@ pub static ONCE_CALL_DONE: Scenario = Scenario {
     about: "One thread calls `call_once` on a `Once` that has already run, in a loop.",
 };
 
+/// Taking a buffer from a pool and putting it back.
+pub static POOL_GET_PUT: Scenario = Scenario {
+    group: "sync",
+    name: "pool_get_put",
+    title: "Pool get + put of a 4 KiB buffer (2 threads)",
+    op: "get a buffer, write 64 bytes, empty it, put it back",
+    about: "Two threads share one pool of 4 KiB `Vec<u8>` buffers: each takes a buffer, writes \
+            64 bytes into it, empties it and puts it back, in a loop. `alloc` is what a pool \
+            saves: a fresh buffer from the allocator each time, freed after use (the report \
+            binary's allocator counts bytes on top of the system allocator). Go's entry uses \
+            `sync.Pool` of `*[]byte`.",
+};
+
 /// All sync workloads, in report order.
 pub fn workloads() -> Vec<Workload> {
     let w = |scenario: &'static Scenario, implementation, run| Workload {
@@ -187,6 +204,8 @@ pub fn workloads() -> Vec<Workload> {
         w(&ONCE_CALL_DONE, "hoare", once_call_done_hoare),
         w(&ONCE_CALL_DONE, "std", once_call_done_std),
         w(&ONCE_CALL_DONE, "parking_lot", once_call_done_parking_lot),
+        w(&POOL_GET_PUT, "hoare", pool_get_put_hoare),
+        w(&POOL_GET_PUT, "alloc", pool_get_put_alloc),
         // Go (bench-suite/go/sync.go): the sync package and, for the
         // semaphore, Go's buffered-channel idiom.
         crate::go_workload!(MUTEX_UNCONTENDED),
@@ -198,6 +217,7 @@ pub fn workloads() -> Vec<Workload> {
         crate::go_workload!(SEMAPHORE_CONTENDED),
         crate::go_workload!(ONCE_CELL_GET),
         crate::go_workload!(ONCE_CALL_DONE),
+        crate::go_workload!(POOL_GET_PUT),
     ]
 }
 
@@ -649,6 +669,50 @@ fn once_call_done_parking_lot(ops: u64) -> Duration {
         black_box(&once).call_once(|| unreachable!("already completed"));
     }
     begun.elapsed()
+}
+
+// ---------------------------------------------------------------------------
+// Pool
+
+/// One use of a pooled buffer: write [`POOL_WRITE`] bytes, read one back,
+/// empty it (a pool hands values back as they were put).
+fn use_buffer(buf: &mut Vec<u8>) -> u64 {
+    buf.extend_from_slice(&[7; POOL_WRITE]);
+    let byte = black_box(&buf[..])[POOL_WRITE - 1];
+    buf.clear();
+    u64::from(byte)
+}
+
+/// [`THREADS`] threads sharing `ops` calls of `op` (a get, [`use_buffer`],
+/// a put); checks that every operation wrote its bytes.
+fn pool_threads<T: Sync>(ops: u64, shared: &T, op: impl Fn(&T) -> u64 + Sync) -> Duration {
+    let sum = std::sync::atomic::AtomicU64::new(0);
+    let elapsed = on_n_threads(ops, THREADS, |_, n| {
+        let mut s = 0;
+        for _ in 0..n {
+            s += op(shared);
+        }
+        sum.fetch_add(s, std::sync::atomic::Ordering::Relaxed);
+    });
+    assert_eq!(sum.into_inner(), 7 * ops, "every operation wrote its bytes");
+    elapsed
+}
+
+fn pool_get_put_hoare(ops: u64) -> Duration {
+    let pool = hoare_sync::Pool::new(|| Vec::<u8>::with_capacity(POOL_BUFFER));
+    pool_threads(ops, &pool, |pool| {
+        let mut buf = pool.get();
+        let byte = use_buffer(&mut buf);
+        pool.put(buf);
+        byte
+    })
+}
+
+fn pool_get_put_alloc(ops: u64) -> Duration {
+    pool_threads(ops, &(), |()| {
+        let mut buf = black_box(Vec::<u8>::with_capacity(POOL_BUFFER));
+        use_buffer(&mut buf)
+    })
 }
 
 #[cfg(test)]

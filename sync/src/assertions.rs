@@ -42,3 +42,7 @@ assert_impl_all!(ShardedCounter: Send, Sync, Default);
 assert_impl_all!(waiter::Waiter: Send, Sync);
 assert_impl_all!(waiter::WaitQueue: Send, Sync, Default);
 assert_impl_all!(waiter::Parker: Send, Sync, Default);
+
+// Idle values move between threads through the shards: `Send` values only.
+assert_impl_all!(Pool<Vec<u8>>: Send, Sync);
+assert_not_impl_any!(Pool<std::rc::Rc<u8>>: Send, Sync);

@@ -13,6 +13,7 @@
 //! | `sync.Cond`                 | [`Cond`]                                      |
 //! | buffered channel as semaphore, `semaphore.Weighted` | [`Semaphore`]         |
 //! | `atomic.Int64`              | [`AtomicCounter`], [`ShardedCounter`]         |
+//! | `sync.Pool`                 | [`Pool<T>`] (bounded: keeps at most a fixed number of idle values) |
 //!
 //! Handles are shared as Go shares them by pointer: through an `Arc`, a
 //! `static`, or a borrow in scoped threads. They are never copied.
@@ -104,6 +105,7 @@ mod counter;
 mod mutex;
 mod once;
 mod parking;
+mod pool;
 mod primitives;
 mod rwmutex;
 mod semaphore;
@@ -115,6 +117,7 @@ pub use cond::{Cond, CondWaitFuture};
 pub use counter::{AtomicCounter, ShardedCounter};
 pub use mutex::{Mutex, MutexGuard, MutexLockFuture};
 pub use once::{Once, OnceCell};
+pub use pool::Pool;
 pub use rwmutex::{
     RwMutex, RwMutexReadFuture, RwMutexReadGuard, RwMutexWriteFuture, RwMutexWriteGuard,
 };

@@ -139,8 +139,29 @@ pub(crate) enum ReceiverFlavor<T> {
 pub struct Sender<T> {
     pub(crate) flavor: SenderFlavor<T>,
     /// The `Sink` implementation's queued value, if it is used.
-    sink: Option<Box<SendParts<T>>>,
+    sink: SinkSlot<T>,
 }
+
+/// The `Sink` state of a [`Sender`]: reachable only through `&mut`
+/// ([`SinkSlot::get_mut`]), so a shared `&Sender` gives no access to the
+/// value it may hold, and the sender may be `Sync` when `T` is only
+/// `Send` (a `Cell`, a `RefCell`, another channel's `Sender` of such a
+/// type), as std's and crossbeam's are. Without it, a `T` that is not
+/// `Sync` would make `Sender<T>` not `Sync` and `send_async`'s future,
+/// which holds a `&Sender`, not `Send`.
+struct SinkSlot<T>(Option<Box<SendParts<T>>>);
+
+impl<T> SinkSlot<T> {
+    fn get_mut(&mut self) -> &mut Option<Box<SendParts<T>>> {
+        &mut self.0
+    }
+}
+
+// SAFETY: `&SinkSlot` exposes nothing (its only accessor takes `&mut
+// self`), so sharing one between threads shares no `T`; a `T` moves
+// between threads only with the slot itself, which requires `T: Send`
+// (the auto `Send`).
+unsafe impl<T: Send> Sync for SinkSlot<T> {}
 
 /// The receiving half of a channel: Go's `<-chan T`.
 ///
@@ -153,21 +174,26 @@ pub struct Receiver<T> {
 
 impl<T> Sender<T> {
     fn from_flavor(flavor: SenderFlavor<T>) -> Self {
-        Sender { flavor, sink: None }
+        Sender {
+            flavor,
+            sink: SinkSlot(None),
+        }
     }
 
     /// The `Sink` state, created on first use.
     pub(crate) fn sink_parts(&mut self) -> &mut SendParts<T> {
-        self.sink.get_or_insert_with(|| Box::new(SendParts::new()))
+        self.sink
+            .get_mut()
+            .get_or_insert_with(|| Box::new(SendParts::new()))
     }
 
     /// Drives the value queued by the `Sink` implementation.
     pub(crate) fn poll_sink(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), SendError<T>>> {
-        match self.sink.take() {
+        match self.sink.get_mut().take() {
             None => Poll::Ready(Ok(())),
             Some(mut parts) => {
                 let r = parts.poll(self, cx);
-                self.sink = Some(parts);
+                *self.sink.get_mut() = Some(parts);
                 r
             }
         }
@@ -598,7 +624,7 @@ impl<T> Clone for Receiver<T> {
 
 impl<T> Drop for Sender<T> {
     fn drop(&mut self) {
-        if let Some(mut parts) = self.sink.take() {
+        if let Some(mut parts) = self.sink.get_mut().take() {
             parts.cancel(self);
         }
         // SAFETY: each is a sender handle, released once, here.

@@ -322,6 +322,9 @@ fn run(
     }
     let mut results = Vec::new();
     let mut probes = Vec::new();
+    // One probe between two scenarios serves as the first one's "after"
+    // and the next one's "before".
+    let mut last_probe = latency::round_trip();
     for (scenario, entries) in workload::by_scenario(workloads) {
         let measured = if is_pinned(scenario) {
             match pinned_results
@@ -333,10 +336,11 @@ fn run(
             }
         } else {
             bar.set_message(scenario.id());
-            let before = latency::round_trip();
+            let before = last_probe;
             let measured =
                 measure::measure_scenario(&entries, config.budget(scenario), |_| bar.inc(1));
-            if let (Some(before_ns), Some(after_ns)) = (before, latency::round_trip()) {
+            last_probe = latency::round_trip();
+            if let (Some(before_ns), Some(after_ns)) = (before, last_probe) {
                 probes.push(latency::Probe {
                     id: scenario.id(),
                     before_ns,

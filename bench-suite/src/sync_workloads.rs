@@ -685,12 +685,12 @@ fn use_buffer(buf: &mut Vec<u8>) -> u64 {
 
 /// [`THREADS`] threads sharing `ops` calls of `op` (a get, [`use_buffer`],
 /// a put); checks that every operation wrote its bytes.
-fn pool_threads<T: Sync>(ops: u64, shared: &T, op: impl Fn(&T) -> u64 + Sync) -> Duration {
+fn pool_threads(ops: u64, op: impl Fn() -> u64 + Sync) -> Duration {
     let sum = std::sync::atomic::AtomicU64::new(0);
     let elapsed = on_n_threads(ops, THREADS, |_, n| {
         let mut s = 0;
         for _ in 0..n {
-            s += op(shared);
+            s += op();
         }
         sum.fetch_add(s, std::sync::atomic::Ordering::Relaxed);
     });
@@ -700,7 +700,7 @@ fn pool_threads<T: Sync>(ops: u64, shared: &T, op: impl Fn(&T) -> u64 + Sync) ->
 
 fn pool_get_put_hoare(ops: u64) -> Duration {
     let pool = hoare_sync::Pool::new(|| Vec::<u8>::with_capacity(POOL_BUFFER));
-    pool_threads(ops, &pool, |pool| {
+    pool_threads(ops, || {
         let mut buf = pool.get();
         let byte = use_buffer(&mut buf);
         pool.put(buf);
@@ -709,7 +709,7 @@ fn pool_get_put_hoare(ops: u64) -> Duration {
 }
 
 fn pool_get_put_alloc(ops: u64) -> Duration {
-    pool_threads(ops, &(), |()| {
+    pool_threads(ops, || {
         let mut buf = black_box(Vec::<u8>::with_capacity(POOL_BUFFER));
         use_buffer(&mut buf)
     })

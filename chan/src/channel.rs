@@ -145,8 +145,7 @@ pub struct Sender<T> {
 /// The `Sink` state of a [`Sender`]: reachable only through `&mut`
 /// ([`SinkSlot::get_mut`]), so a shared `&Sender` gives no access to the
 /// value it may hold, and the sender may be `Sync` when `T` is only
-/// `Send` (a `Cell`, a `RefCell`, another channel's `Sender` of such a
-/// type), as std's and crossbeam's are. Without it, a `T` that is not
+/// `Send` (a `Cell`, a `RefCell`), as std's and crossbeam's are. Without it, a `T` that is not
 /// `Sync` would make `Sender<T>` not `Sync` and `send_async`'s future,
 /// which holds a `&Sender`, not `Send`.
 struct SinkSlot<T>(Option<Box<SendParts<T>>>);

@@ -46,3 +46,9 @@ assert_impl_all!(waiter::Parker: Send, Sync, Default);
 // Idle values move between threads through the shards: `Send` values only.
 assert_impl_all!(Pool<Vec<u8>>: Send, Sync);
 assert_not_impl_any!(Pool<std::rc::Rc<u8>>: Send, Sync);
+
+// Readers on many threads share `&V` and `&K`, and replaced values and
+// tables may be freed on another thread: `Send + Sync` parts only.
+assert_impl_all!(Map<String, Vec<u8>>: Send, Sync, Default);
+assert_not_impl_any!(Map<u8, std::cell::Cell<u8>>: Sync);
+assert_not_impl_any!(Map<std::rc::Rc<u8>, u8>: Send, Sync);

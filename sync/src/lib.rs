@@ -14,6 +14,7 @@
 //! | buffered channel as semaphore, `semaphore.Weighted` | [`Semaphore`]         |
 //! | `atomic.Int64`              | [`AtomicCounter`], [`ShardedCounter`]         |
 //! | `sync.Pool`                 | [`Pool<T>`] (bounded: keeps at most a fixed number of idle values) |
+//! | `sync.Map`                  | [`Map<K, V>`] (lock-free reads; values read by clone or by borrow) |
 //!
 //! Handles are shared as Go shares them by pointer: through an `Arc`, a
 //! `static`, or a borrow in scoped threads. They are never copied.
@@ -102,6 +103,7 @@
 mod assertions;
 mod cond;
 mod counter;
+mod map;
 mod mutex;
 mod once;
 mod parking;
@@ -115,6 +117,7 @@ mod waitgroup;
 
 pub use cond::{Cond, CondWaitFuture};
 pub use counter::{AtomicCounter, ShardedCounter};
+pub use map::Map;
 pub use mutex::{Mutex, MutexGuard, MutexLockFuture};
 pub use once::{Once, OnceCell};
 pub use pool::Pool;

@@ -21,6 +21,8 @@ const (
 	semaphorePermits = 2    // SEMAPHORE_PERMITS
 	poolBuffer       = 4096 // POOL_BUFFER
 	poolWrite        = 64   // POOL_WRITE
+	mapKeys          = 1024 // MAP_KEYS
+	mapStoreEvery    = 100  // MAP_STORE_EVERY
 )
 
 // sink keeps the results of reads alive so the compiler cannot drop them.
@@ -253,6 +255,102 @@ func poolGetPut(ops uint64) time.Duration {
 	return elapsed
 }
 
+// keyDraw is thread t's key sequence, the same xorshift as KeyDraw in
+// sync_workloads.rs: (state >> 16) % mapKeys is the key, state the
+// operation's draw.
+type keyDraw uint64
+
+func newKeyDraw(t uint64) keyDraw { return keyDraw(0x9e3779b97f4a7c15 * (t + 1)) }
+
+func (d *keyDraw) next() (uint64, uint64) {
+	x := uint64(*d)
+	x ^= x << 13
+	x ^= x >> 7
+	x ^= x << 17
+	*d = keyDraw(x)
+	return (x >> 16) % mapKeys, x
+}
+
+// fullMap returns a sync.Map holding every key with itself as its value,
+// loaded once (so its keys are in the read table, as in a long-lived map),
+// and the keys boxed beforehand: the workloads measure the map, not the
+// conversion of a uint64 to an interface.
+func fullMap() (*sync.Map, []any) {
+	var m sync.Map
+	keys := make([]any, mapKeys)
+	for k := range keys {
+		keys[k] = uint64(k)
+		m.Store(keys[k], keys[k])
+	}
+	for _, k := range keys {
+		m.Load(k)
+	}
+	return &m, keys
+}
+
+// mapReadMostly: two goroutines load keys of a sync.Map, storing one in
+// mapStoreEvery; every load must hit.
+func mapReadMostly(ops uint64) time.Duration {
+	m, keys := fullMap()
+	var mu sync.Mutex
+	var loads uint64
+	elapsed := onGoroutines(ops, func(t, n uint64) {
+		d := newKeyDraw(t)
+		var hits, misses uint64
+		for i := uint64(0); i < n; i++ {
+			k, x := d.next()
+			if x%mapStoreEvery == 0 {
+				m.Store(keys[k], keys[k])
+			} else if v, ok := m.Load(keys[k]); ok && v.(uint64) == k {
+				hits++
+			} else {
+				misses++
+			}
+		}
+		if misses != 0 {
+			fail("a load missed a key that is always present")
+		}
+		mu.Lock()
+		loads += hits
+		mu.Unlock()
+	})
+	if loads < ops/2 {
+		fail("only %d of %d operations were loads", loads, ops)
+	}
+	return elapsed
+}
+
+// mapWriteHeavy: two goroutines store (half), delete (a quarter) and load
+// (a quarter) keys of a sync.Map.
+func mapWriteHeavy(ops uint64) time.Duration {
+	m, keys := fullMap()
+	var mu sync.Mutex
+	var done uint64
+	elapsed := onGoroutines(ops, func(t, n uint64) {
+		d := newKeyDraw(t)
+		var count uint64
+		for i := uint64(0); i < n; i++ {
+			k, x := d.next()
+			switch x % 4 {
+			case 0:
+				if v, ok := m.Load(keys[k]); ok && v.(uint64) != k {
+					fail("a load returned another key's value")
+				}
+			case 1, 2:
+				m.Store(keys[k], keys[k])
+			default:
+				m.Delete(keys[k])
+			}
+			count++
+		}
+		mu.Lock()
+		done += count
+		mu.Unlock()
+	})
+	checkCount("map operations", done, ops)
+	return elapsed
+}
+
 func checkCount(what string, got, want uint64) {
 	if got != want {
 		fail("%s count %d, expected %d", what, got, want)
@@ -271,4 +369,6 @@ func addSyncWorkloads(w map[string]workload) {
 	w["sync/once_cell_get"] = onceCellGet
 	w["sync/once_call_done"] = onceCallDone
 	w["sync/pool_get_put"] = poolGetPut
+	w["sync/map_read_mostly"] = mapReadMostly
+	w["sync/map_write_heavy"] = mapWriteHeavy
 }

@@ -60,6 +60,11 @@ pub const SEMAPHORE_PERMITS: usize = 2;
 pub const POOL_BUFFER: usize = 4096;
 /// Bytes each operation of the pool workload writes into its buffer.
 pub const POOL_WRITE: usize = 64;
+/// Keys in the map workloads, all stored before the timed span.
+pub const MAP_KEYS: u64 = 1024;
+/// In the read-mostly map workload, one operation in this many is a store
+/// (1%).
+pub const MAP_STORE_EVERY: u64 = 100;
 
 /// Uncontended lock/unlock on one thread.
 pub static MUTEX_UNCONTENDED: Scenario = Scenario {
@@ -164,6 +169,34 @@ pub static POOL_GET_PUT: Scenario = Scenario {
             `sync.Pool` of `*[]byte`.",
 };
 
+/// A concurrent map read far more often than written: Go's `sync.Map` case.
+pub static MAP_READ_MOSTLY: Scenario = Scenario {
+    group: "sync",
+    name: "map_read_mostly",
+    title: "Map read-mostly, 99% loads (2 threads)",
+    op: "a load (99%) or a store of an existing key (1%)",
+    about: "Two threads share a map of 1,024 `u64` keys, all stored beforehand; each draws \
+            keys from its own xorshift sequence and loads them, storing one key in 100 \
+            (a new value for an existing key). Every load must find its key. `std` is \
+            `RwLock<HashMap>`; `dashmap` is the sharded map most Rust code reaches for; Go's \
+            entry is `sync.Map` with the keys boxed beforehand. The Rust maps all hash with \
+            std's `RandomState`.",
+};
+
+/// A concurrent map written more often than read.
+pub static MAP_WRITE_HEAVY: Scenario = Scenario {
+    group: "sync",
+    name: "map_write_heavy",
+    title: "Map write-heavy, 75% writes (2 threads)",
+    op: "a store (50%), a delete (25%) or a load (25%)",
+    about: "Two threads share a map of 1,024 `u64` keys, all stored beforehand; each draws \
+            keys from its own xorshift sequence and stores (half the operations), deletes \
+            (a quarter) or loads (a quarter) them, so keys keep leaving and coming back. \
+            Peers as in the read-mostly row. For `Map` and Go's `sync.Map` a deleted key \
+            that comes back reuses its entry, without the lock, until the next new key: \
+            the key set here is fixed, which is the case these maps are built for.",
+};
+
 /// All sync workloads, in report order.
 pub fn workloads() -> Vec<Workload> {
     let w = |scenario: &'static Scenario, implementation, run| Workload {
@@ -206,6 +239,24 @@ pub fn workloads() -> Vec<Workload> {
         w(&ONCE_CALL_DONE, "parking_lot", once_call_done_parking_lot),
         w(&POOL_GET_PUT, "hoare", pool_get_put_hoare),
         w(&POOL_GET_PUT, "alloc", pool_get_put_alloc),
+        w(&MAP_READ_MOSTLY, "hoare", |ops| {
+            map_read_mostly::<HoareMap>(ops)
+        }),
+        w(&MAP_READ_MOSTLY, "std", |ops| {
+            map_read_mostly::<StdMap>(ops)
+        }),
+        w(&MAP_READ_MOSTLY, "dashmap", |ops| {
+            map_read_mostly::<DashMap>(ops)
+        }),
+        w(&MAP_WRITE_HEAVY, "hoare", |ops| {
+            map_write_heavy::<HoareMap>(ops)
+        }),
+        w(&MAP_WRITE_HEAVY, "std", |ops| {
+            map_write_heavy::<StdMap>(ops)
+        }),
+        w(&MAP_WRITE_HEAVY, "dashmap", |ops| {
+            map_write_heavy::<DashMap>(ops)
+        }),
         // Go (bench-suite/go/sync.go): the sync package and, for the
         // semaphore, Go's buffered-channel idiom.
         crate::go_workload!(MUTEX_UNCONTENDED),
@@ -218,6 +269,8 @@ pub fn workloads() -> Vec<Workload> {
         crate::go_workload!(ONCE_CELL_GET),
         crate::go_workload!(ONCE_CALL_DONE),
         crate::go_workload!(POOL_GET_PUT),
+        crate::go_workload!(MAP_READ_MOSTLY),
+        crate::go_workload!(MAP_WRITE_HEAVY),
     ]
 }
 
@@ -713,6 +766,151 @@ fn pool_get_put_alloc(ops: u64) -> Duration {
         let mut buf = black_box(Vec::<u8>::with_capacity(POOL_BUFFER));
         use_buffer(&mut buf)
     })
+}
+
+// ---------------------------------------------------------------------------
+// Map
+
+/// The operations the map workloads use, on `u64` keys and values.
+trait ConcurrentMap: Sync + Default {
+    fn load(&self, key: u64) -> Option<u64>;
+    fn store(&self, key: u64, value: u64);
+    fn delete(&self, key: u64);
+}
+
+type HoareMap = hoare_sync::Map<u64, u64>;
+type StdMap = std::sync::RwLock<std::collections::HashMap<u64, u64>>;
+type DashMap = dashmap::DashMap<u64, u64>;
+
+impl ConcurrentMap for HoareMap {
+    fn load(&self, key: u64) -> Option<u64> {
+        hoare_sync::Map::load(self, &key)
+    }
+    fn store(&self, key: u64, value: u64) {
+        hoare_sync::Map::store(self, key, value);
+    }
+    fn delete(&self, key: u64) {
+        hoare_sync::Map::delete(self, &key);
+    }
+}
+
+impl ConcurrentMap for StdMap {
+    fn load(&self, key: u64) -> Option<u64> {
+        self.read().expect("not poisoned").get(&key).copied()
+    }
+    fn store(&self, key: u64, value: u64) {
+        self.write().expect("not poisoned").insert(key, value);
+    }
+    fn delete(&self, key: u64) {
+        self.write().expect("not poisoned").remove(&key);
+    }
+}
+
+impl ConcurrentMap for DashMap {
+    fn load(&self, key: u64) -> Option<u64> {
+        self.get(&key).map(|v| *v)
+    }
+    fn store(&self, key: u64, value: u64) {
+        self.insert(key, value);
+    }
+    fn delete(&self, key: u64) {
+        self.remove(&key);
+    }
+}
+
+/// Thread `t`'s key sequence (the Go program draws the same): a xorshift
+/// generator whose state picks both the key and the operation.
+struct KeyDraw(u64);
+
+impl KeyDraw {
+    fn new(t: u64) -> Self {
+        KeyDraw(0x9e37_79b9_7f4a_7c15_u64.wrapping_mul(t + 1))
+    }
+
+    /// The next state: `(state >> 16) % MAP_KEYS` is the key, `state` the
+    /// operation's draw.
+    fn next(&mut self) -> (u64, u64) {
+        let mut x = self.0;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0 = x;
+        ((x >> 16) % MAP_KEYS, x)
+    }
+}
+
+/// A map holding every key, each with itself as its value.
+fn full_map<M: ConcurrentMap>() -> M {
+    let map = M::default();
+    for k in 0..MAP_KEYS {
+        map.store(k, k);
+    }
+    map
+}
+
+fn map_read_mostly<M: ConcurrentMap>(ops: u64) -> Duration {
+    let map = full_map::<M>();
+    // Warm the map as a long-lived one would be (hoare's and Go's promote
+    // keys to their read table after misses).
+    for k in 0..MAP_KEYS {
+        black_box(map.load(k));
+    }
+    let loads = std::sync::atomic::AtomicU64::new(0);
+    let elapsed = on_n_threads(ops, THREADS, |t, n| {
+        let mut draw = KeyDraw::new(t);
+        let mut hits = 0;
+        let mut misses = 0;
+        for _ in 0..n {
+            let (key, x) = draw.next();
+            if x % MAP_STORE_EVERY == 0 {
+                map.store(key, key);
+            } else if map.load(key) == Some(key) {
+                hits += 1;
+            } else {
+                misses += 1;
+            }
+        }
+        assert_eq!(misses, 0, "a load missed a key that is always present");
+        loads.fetch_add(hits, std::sync::atomic::Ordering::Relaxed);
+    });
+    assert!(loads.into_inner() >= ops / 2, "most operations were loads");
+    elapsed
+}
+
+fn map_write_heavy<M: ConcurrentMap>(ops: u64) -> Duration {
+    let map = full_map::<M>();
+    for k in 0..MAP_KEYS {
+        black_box(map.load(k));
+    }
+    let done = std::sync::atomic::AtomicU64::new(0);
+    let elapsed = on_n_threads(ops, THREADS, |t, n| {
+        let mut draw = KeyDraw::new(t);
+        let mut count = 0;
+        for _ in 0..n {
+            let (key, x) = draw.next();
+            match x % 4 {
+                0 => {
+                    let got = map.load(key);
+                    assert!(
+                        got.is_none_or(|v| v == key),
+                        "a load returned another key's value"
+                    );
+                }
+                1 | 2 => map.store(key, key),
+                _ => map.delete(key),
+            }
+            count += 1;
+        }
+        done.fetch_add(count, std::sync::atomic::Ordering::Relaxed);
+    });
+    assert_eq!(done.into_inner(), ops, "every operation ran");
+    for k in 0..MAP_KEYS {
+        assert!(
+            map.load(k).is_none_or(|v| v == k),
+            "key {k} holds another value"
+        );
+    }
+    elapsed
 }
 
 #[cfg(test)]

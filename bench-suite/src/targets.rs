@@ -223,6 +223,12 @@ pub fn all() -> Vec<Target> {
             1.0,
         ),
         against_peer(
+            "Read-mostly Map vs dashmap",
+            &sync::MAP_READ_MOSTLY,
+            "dashmap",
+            1.0,
+        ),
+        against_peer(
             "Async Semaphore vs tokio Semaphore (uncontended)",
             &sync::SEMAPHORE_UNCONTENDED,
             "tokio",

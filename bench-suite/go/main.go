@@ -80,6 +80,7 @@ func workloads() map[string]workload {
 		"sched/yield_many":             rounds(yieldMany),
 		"sched/ping_pong":              rounds(pingPong),
 		"sched/chained_spawn":          rounds(chainedSpawn),
+		"sched/echo_tcp":               echoTCP,
 	}
 	// Go has no unbounded channel: the unbounded rows have no Go entry.
 	for _, f := range []struct {

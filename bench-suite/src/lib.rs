@@ -61,6 +61,7 @@
 
 pub mod chan_adapters;
 pub mod chan_workloads;
+pub mod echo;
 pub mod go;
 pub mod latency;
 pub mod machine;

@@ -74,6 +74,33 @@ pub fn format_ns(ns: f64) -> String {
     }
 }
 
+/// Operations per second at `ns` a operation, with a metric prefix.
+///
+/// ```
+/// use hoare_bench::report::format_rate;
+/// assert_eq!(format_rate(13_200.0), "75.8 k/s");
+/// assert_eq!(format_rate(2.5), "400 M/s");
+/// ```
+pub fn format_rate(ns: f64) -> String {
+    let per_second = 1e9 / ns;
+    let (value, unit) = if per_second >= 1e9 {
+        (per_second / 1e9, "G/s")
+    } else if per_second >= 1e6 {
+        (per_second / 1e6, "M/s")
+    } else if per_second >= 1e3 {
+        (per_second / 1e3, "k/s")
+    } else {
+        (per_second, "/s")
+    };
+    if value < 10.0 {
+        format!("{value:.2} {unit}")
+    } else if value < 100.0 {
+        format!("{value:.1} {unit}")
+    } else {
+        format!("{value:.0} {unit}")
+    }
+}
+
 /// A range of times, naming the unit once when both ends share it.
 ///
 /// ```
@@ -316,6 +343,8 @@ fn guide(out: &mut String) {
         out,
         "## Reading the tables\n\n\
          * **median / op**: median over the samples of (sample time / operations in it).\n\
+         * **ops / s**: 1 s / the median: operations a second (in `sched/echo_tcp`, \
+         requests a second).\n\
          * **IQR** and **min–max**: the spread of the per-sample times (25th–75th \
          percentile, and the extremes).\n\
          * **vs fastest**: median / fastest median in the same table; the fastest is \
@@ -329,8 +358,8 @@ fn table(out: &mut String, scenario: &Scenario, measurements: &[Measurement]) {
     let _ = writeln!(out, "{} One operation: {}.\n", scenario.about, scenario.op);
     let _ = writeln!(
         out,
-        "| implementation | median / op | IQR | min–max | vs fastest |\n\
-         |---|---:|---:|---:|---:|"
+        "| implementation | median / op | ops / s | IQR | min–max | vs fastest |\n\
+         |---|---:|---:|---:|---:|---:|"
     );
     let best = fastest(measurements);
     for m in measurements {
@@ -343,9 +372,10 @@ fn table(out: &mut String, scenario: &Scenario, measurements: &[Measurement]) {
         };
         let _ = writeln!(
             out,
-            "| {b}{}{e} | {b}{}{e} | {} | {} | {b}{:.2}{e} |",
+            "| {b}{}{e} | {b}{}{e} | {} | {} | {} | {b}{:.2}{e} |",
             m.workload.implementation,
             format_ns(s.median),
+            format_rate(s.median),
             format_range(s.p25, s.p75),
             format_range(s.min, s.max),
             ratio,

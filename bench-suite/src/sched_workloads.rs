@@ -381,8 +381,10 @@ pub fn workloads() -> Vec<Workload> {
             async_many_to_one::<HoareFifo, _, _>(ops, 1, unbounded::<u64>())
         }),
     ]);
+    out.extend(crate::echo::workloads());
     // Report order: tokio's shapes, then each channel shape over its four
-    // flavors; the sort is stable, so each table keeps the order above.
+    // flavors, then the echo server; the sort is stable, so each table
+    // keeps the order above.
     let order: Vec<&'static Scenario> = [
         &SPAWN_MANY_LOCAL,
         &SPAWN_MANY_REMOTE_IDLE,
@@ -396,6 +398,7 @@ pub fn workloads() -> Vec<Workload> {
             .into_iter()
             .flatten(),
     )
+    .chain([&crate::echo::ECHO_TCP])
     .collect();
     out.sort_by_key(|w| {
         order

@@ -41,13 +41,16 @@ pub static ECHO_TCP: Scenario = Scenario {
     about: "A server accepts connections over loopback and runs a goroutine per connection \
             that writes back what it reads; 64 client tasks, one per connection, each make \
             their share of the requests, on the same runtime (2 workers). `hoare` is \
-            hoare-sched with `async-io`'s reactor (its own thread waits in epoll and wakes \
-            the goroutines); `tokio` is tokio's multi-thread runtime with `tokio::net` \
-            (its workers wait in epoll themselves); `go` is Go's `net` package. The \
-            connections are opened, and make one round trip each, before the clock starts.",
+            hoare-sched with `async-io`'s reactor, whose thread waits in epoll while the \
+            workers are busy (idle workers wait in it themselves, through \
+            `Builder::park_with`); `tokio` is tokio's multi-thread runtime with `tokio::net`, \
+            whose workers poll epoll between tasks; `tokio+async-io` is the hoare entry's \
+            code on tokio's runtime, the same reactor under the other scheduler; `go` is \
+            Go's `net` package. The connections are opened, and make one round trip each, \
+            before the clock starts.",
 };
 
-/// The workloads of the scenario (Go's is added by the caller's list).
+/// The workloads of the scenario, Go's included.
 pub fn workloads() -> Vec<Workload> {
     vec![
         Workload {
@@ -59,6 +62,11 @@ pub fn workloads() -> Vec<Workload> {
             scenario: &ECHO_TCP,
             implementation: "tokio",
             run: echo_tokio,
+        },
+        Workload {
+            scenario: &ECHO_TCP,
+            implementation: "tokio+async-io",
+            run: echo_tokio_async_io,
         },
         crate::go_workload!(ECHO_TCP),
     ]
@@ -84,21 +92,53 @@ fn share(ops: u64, c: usize) -> u64 {
 
 const SERVER_FAILED: &str = "the echo bench's connections stay open until it ends";
 
+/// A boxed task, for [`echo_async_io`]'s `spawn`.
+type Task = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
+
 fn echo_hoare(ops: u64) -> Duration {
+    // Idle workers wait in async-io's reactor and handle its events
+    // themselves (`Builder::park_with`).
+    let rt = hoare_sched::Runtime::builder()
+        .procs(PROCS)
+        .park_with(|unparked| async_io::block_on(unparked))
+        .build();
+    echo_async_io(ops, |f| rt.block_on(f), hoare_sched::go)
+}
+
+/// The hoare entry's code on tokio's scheduler: the same reactor
+/// (async-io's) under the other scheduler.
+fn echo_tokio_async_io(ops: u64) -> Duration {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(PROCS)
+        .build()
+        .expect("build a multi-thread tokio runtime");
+    echo_async_io(ops, |f| rt.block_on(f), tokio::spawn)
+}
+
+/// The echo server and its clients on async-io's sockets, run by
+/// `block_on` with tasks started by `spawn`.
+fn echo_async_io<H, E>(
+    ops: u64,
+    block_on: impl FnOnce(std::pin::Pin<Box<dyn std::future::Future<Output = Duration>>>) -> Duration,
+    spawn: fn(Task) -> H,
+) -> Duration
+where
+    H: std::future::Future<Output = Result<(), E>> + 'static,
+    E: std::fmt::Debug,
+{
     use async_io::Async;
     use futures::{AsyncReadExt, AsyncWriteExt};
 
-    let rt = hoare_sched::Runtime::builder().procs(PROCS).build();
-    rt.block_on(async move {
+    block_on(Box::pin(async move {
         let listener = Async::new(listener().expect("bind a loopback listener"))
             .expect("register the listener with async-io");
         let addr: SocketAddr = listener.get_ref().local_addr().expect("listener address");
-        let server = hoare_sched::go(async move {
+        let server = spawn(Box::pin(async move {
             loop {
                 let (mut stream, _) = listener.accept().await.expect("accept");
                 // Go's connections have Nagle's algorithm off; these too.
                 stream.get_ref().set_nodelay(true).expect("nodelay");
-                hoare_sched::go(async move {
+                drop(spawn(Box::pin(async move {
                     let mut buf = [0; 4096];
                     loop {
                         let n = stream.read(&mut buf).await.expect(SERVER_FAILED);
@@ -107,9 +147,9 @@ fn echo_hoare(ops: u64) -> Duration {
                         }
                         stream.write_all(&buf[..n]).await.expect(SERVER_FAILED);
                     }
-                });
+                })));
             }
-        });
+        }));
         let mut clients = Vec::with_capacity(ECHO_CONNS);
         for c in 0..ECHO_CONNS {
             let mut stream = Async::<TcpStream>::connect(addr).await.expect("connect");
@@ -122,20 +162,22 @@ fn echo_hoare(ops: u64) -> Duration {
             .into_iter()
             .enumerate()
             .map(|(c, mut stream)| {
-                hoare_sched::go(async move {
+                spawn(Box::pin(async move {
                     for _ in 0..share(ops, c) {
                         round_trip_async(&mut stream, c).await;
                     }
-                })
+                }))
             })
             .collect();
         for h in handles {
             h.await.expect("a client task panicked");
         }
         let elapsed = begun.elapsed();
-        server.abort();
+        // The server's accept loop never ends: it is cancelled with the
+        // runtime.
+        drop(server);
         elapsed
-    })
+    }))
 }
 
 /// One request and its echo on `stream`, checked.

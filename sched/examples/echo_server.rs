@@ -18,7 +18,10 @@
 //! to other goroutines. async-io's own thread waits in epoll and wakes the
 //! goroutine when the socket is ready; hoare-sched then runs it on
 //! whichever worker is free, as Go's netpoller hands a ready goroutine
-//! back to a P.
+//! back to a P. With `Builder::park_with(|u| async_io::block_on(u))` an
+//! idle worker waits in that reactor itself, as an idle Go M polls the
+//! network, and wakes the ready goroutines without a trip through
+//! async-io's thread.
 //!
 //! `main` serves a few clients and prints what they got back; the test
 //! opens 2,000 connections at once (every one of them connected before any
@@ -112,7 +115,10 @@ async fn client(addr: SocketAddr, id: usize, all_connected: Arc<WaitGroup>) -> i
 /// returns how many connections the server accepted. Fails if it all takes
 /// longer than `limit`.
 fn run(clients: usize, limit: Duration) -> io::Result<usize> {
-    let rt = Runtime::builder().procs(2).build();
+    let rt = Runtime::builder()
+        .procs(2)
+        .park_with(|unparked| async_io::block_on(unparked))
+        .build();
     let all = async move {
         let stats = Arc::new(ServerStats::default());
         let (addr, server) = start_server(stats.clone())?;

@@ -70,6 +70,10 @@
 //!   woken for it, so a producer and a consumer hand the P back and forth
 //!   without waking threads; a searching worker may still steal it while
 //!   the P is busy.
+//! - **No network poller of its own.** Sockets come from a reactor that
+//!   works with any executor (async-io, say); [`Builder::park_with`] lets
+//!   idle workers wait in that reactor's `block_on`, so they handle its
+//!   events as Go's idle Ms poll the network (`examples/echo_server.rs`).
 
 #![warn(missing_docs)]
 
@@ -83,6 +87,7 @@ mod task;
 mod timer;
 
 pub use dump::{Deadlock, Dump, TaskInfo};
+pub use primitives::Unparked;
 pub use runtime::{Builder, Policy, Runtime, block_in_place, go, go_named, yield_now};
 pub use task::{JoinError, JoinHandle, TaskState};
 pub use timer::{Elapsed, Interval, Sleep, Timeout, interval, sleep, sleep_until, timeout};

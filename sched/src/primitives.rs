@@ -99,10 +99,19 @@ pub(crate) type JoinHandle = loom::thread::JoinHandle<()>;
 /// Natively a futex word, as std's thread parker: `EMPTY`, `NOTIFIED` (a
 /// token waits to be consumed), `PARKED` (the owner sleeps or is about to).
 /// Under loom a `loom::sync::Notify`, which has the same token semantics.
+///
+/// A worker whose runtime has a park hook ([`crate::Builder::park_with`])
+/// waits through [`Parker::park_driven`] instead: the hook blocks the
+/// thread in its own way (a reactor's event loop, say) until the
+/// [`Unparked`] future it is given is ready. `unpark` then wakes that
+/// future's waker as well as the futex.
 #[derive(Debug)]
 pub(crate) struct Parker {
     #[cfg(not(loom))]
     state: std::sync::atomic::AtomicU32,
+    /// The waker of an [`Unparked`] future a park hook is waiting on.
+    #[cfg(not(loom))]
+    waker: std::sync::Mutex<Option<std::task::Waker>>,
     #[cfg(loom)]
     notify: loom::sync::Notify,
 }
@@ -119,6 +128,8 @@ impl Parker {
         Parker {
             #[cfg(not(loom))]
             state: std::sync::atomic::AtomicU32::new(EMPTY),
+            #[cfg(not(loom))]
+            waker: std::sync::Mutex::new(None),
             #[cfg(loom)]
             notify: loom::sync::Notify::new(),
         }
@@ -154,13 +165,116 @@ impl Parker {
     pub(crate) fn unpark(&self) {
         #[cfg(not(loom))]
         {
-            // Release: pairs with the Acquire in `park`.
+            // Release: pairs with the Acquire in `park` and in
+            // `Unparked::poll`.
             if self.state.swap(NOTIFIED, Ordering::Release) == PARKED {
                 atomic_wait::wake_one(&self.state);
+                // A park hook's future registers its waker before its
+                // last look at `state` (under this lock), and this take
+                // comes after the swap: either that look sees NOTIFIED or
+                // this take finds the waker.
+                let waker = lock(&self.waker).take();
+                if let Some(w) = waker {
+                    w.wake();
+                }
             }
         }
         #[cfg(loom)]
         self.notify.notify();
+    }
+}
+
+#[cfg(not(loom))]
+impl Parker {
+    /// Blocks until [`Parker::unpark`], as [`Parker::park`], but through
+    /// `hook`: it is handed an [`Unparked`] future and returns once that is
+    /// ready. A hook that returns earlier is followed by a plain `park`.
+    pub(crate) fn park_driven(&self, hook: &dyn Fn(Unparked<'_>)) {
+        // Acquire: as in `park`. NOTIFIED - 1 = EMPTY; EMPTY - 1 = PARKED.
+        if self.state.fetch_sub(1, Ordering::Acquire) == NOTIFIED {
+            return;
+        }
+        let done = std::cell::Cell::new(false);
+        hook(Unparked {
+            parker: self,
+            done: &done,
+        });
+        // A waker left by a poll that returned `Pending` must not be
+        // woken by a later `unpark`.
+        lock(&self.waker).take();
+        if done.get() || self.try_consume() {
+            return;
+        }
+        // The hook gave up early. Only `unpark` changes `state` meanwhile,
+        // and only to NOTIFIED: so it is PARKED, and back to EMPTY it goes
+        // for a plain `park`, unless a token came in between.
+        if self
+            .state
+            .compare_exchange(PARKED, EMPTY, Ordering::Relaxed, Ordering::Relaxed)
+            .is_err()
+        {
+            let consumed = self.try_consume();
+            debug_assert!(consumed, "only unpark changes a parked state");
+            return;
+        }
+        self.park();
+    }
+
+    /// Consumes a waiting token; whether there was one.
+    fn try_consume(&self) -> bool {
+        // Acquire: pairs with the Release swap in `unpark`.
+        self.state
+            .compare_exchange(NOTIFIED, EMPTY, Ordering::Acquire, Ordering::Relaxed)
+            .is_ok()
+    }
+}
+
+/// The future a park hook ([`crate::Builder::park_with`]) waits on: ready
+/// once the worker has been unparked (new work, or shutdown).
+///
+/// It is tied to the hook's call: the hook must drive it to completion (or
+/// return early, and the worker then parks on its own) and must not keep
+/// it.
+#[derive(Debug)]
+pub struct Unparked<'a> {
+    #[cfg(not(loom))]
+    parker: &'a Parker,
+    #[cfg(not(loom))]
+    done: &'a std::cell::Cell<bool>,
+    #[cfg(loom)]
+    _never: std::marker::PhantomData<&'a ()>,
+}
+
+impl std::future::Future for Unparked<'_> {
+    type Output = ();
+
+    #[cfg(not(loom))]
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<()> {
+        if self.done.get() || self.parker.try_consume() {
+            self.done.set(true);
+            return std::task::Poll::Ready(());
+        }
+        {
+            let mut slot = lock(&self.parker.waker);
+            if !slot.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                *slot = Some(cx.waker().clone());
+            }
+        }
+        // The last look, after the waker is in place (see `unpark`).
+        if self.parker.try_consume() {
+            self.done.set(true);
+            return std::task::Poll::Ready(());
+        }
+        std::task::Poll::Pending
+    }
+
+    /// Under loom no hook is called (workers park on the model's parker).
+    #[cfg(loom)]
+    fn poll(self: std::pin::Pin<&mut Self>, _: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+        std::task::Poll::Ready(())
     }
 }
 

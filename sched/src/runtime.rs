@@ -76,7 +76,7 @@ use crate::policy::GLOBAL_EVERY;
 use crate::policy::{GlobalFifo, Scheduling, WorkStealing};
 use crate::primitives::{
     Arc, AtomicBool, AtomicU64, AtomicUsize, Condvar, JoinHandle as ThreadHandle, Mutex, Ordering,
-    Parker, fence, lock, spawn_thread, yield_thread,
+    Parker, Unparked, fence, lock, spawn_thread, yield_thread,
 };
 use crate::registry::Registry;
 use crate::task::{Header, JoinHandle, Notified, TaskState, new_task};
@@ -125,6 +125,18 @@ pub struct Builder {
     name: String,
     policy: Policy,
     deadlock_grace: Option<Duration>,
+    park: Option<ParkHook>,
+}
+
+/// A park hook ([`Builder::park_with`]); not called under loom.
+#[derive(Clone)]
+#[cfg_attr(loom, allow(dead_code))]
+struct ParkHook(Arc<dyn Fn(Unparked<'_>) + Send + Sync>);
+
+impl std::fmt::Debug for ParkHook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ParkHook(..)")
+    }
 }
 
 impl Default for Builder {
@@ -134,6 +146,7 @@ impl Default for Builder {
             name: "hoare-sched".into(),
             policy: Policy::WorkStealing,
             deadlock_grace: None,
+            park: None,
         }
     }
 }
@@ -191,6 +204,37 @@ impl Builder {
         self
     }
 
+    /// How an idle worker waits for work: `hook` is called with an
+    /// [`Unparked`] future and must block the thread until that future is
+    /// ready (new work, or shutdown), which is exactly what a reactor's
+    /// `block_on` does. By default a worker sleeps on a futex.
+    ///
+    /// This is where an I/O reactor plugs in, as Go's idle Ms poll the
+    /// network: with `async_io::block_on` as the hook, an idle worker waits
+    /// in the reactor's epoll and handles its readiness events itself,
+    /// waking the goroutines whose sockets are ready, instead of leaving
+    /// that to the reactor's own thread and being woken by it.
+    ///
+    /// ```
+    /// let rt = hoare_sched::Runtime::builder()
+    ///     .procs(2)
+    ///     // Any `block_on` that parks the thread until the future's waker
+    ///     // is called works; a reactor's `block_on` also runs its reactor.
+    ///     .park_with(|unparked| futures::executor::block_on(unparked))
+    ///     .build();
+    /// assert_eq!(rt.block_on(rt.spawn(async { 6 * 7 })).unwrap(), 42);
+    /// ```
+    ///
+    /// The hook runs on the worker threads only while they have nothing to
+    /// do, with no lock held; it should return soon after the future is
+    /// ready. A hook that returns before the future is ready makes the
+    /// worker wait on its futex as usual. (Under loom the hook is not
+    /// called.)
+    pub fn park_with(mut self, hook: impl Fn(Unparked<'_>) + Send + Sync + 'static) -> Self {
+        self.park = Some(ParkHook(Arc::new(hook)));
+        self
+    }
+
     /// Starts the runtime: `procs` worker threads and the monitor thread.
     ///
     /// # Panics
@@ -220,6 +264,7 @@ impl Builder {
             procs,
             name: self.name,
             deadlock_grace: self.deadlock_grace,
+            park: self.park,
             threads: Mutex::new(Vec::new()),
             spare: SpareMs {
                 state: Mutex::new(Spare::default()),
@@ -431,6 +476,8 @@ pub(crate) struct Shared {
     procs: usize,
     name: String,
     deadlock_grace: Option<Duration>,
+    /// How idle workers wait ([`Builder::park_with`]).
+    park: Option<ParkHook>,
     threads: Mutex<Vec<ThreadHandle>>,
     /// Ms whose P was retaken, waiting for another (module docs).
     spare: SpareMs,
@@ -1147,7 +1194,12 @@ impl Worker<'_> {
         // the searcher took the task.
         let leave_to_searchers = !was_searching && idle.searching.load(Ordering::SeqCst) > 0;
         if (leave_to_searchers || !self.shared.policy.has_work()) && !self.shared.is_shutdown() {
-            self.shared.ps[self.p].parker.park();
+            let parker = &self.shared.ps[self.p].parker;
+            match &self.shared.park {
+                #[cfg(not(loom))]
+                Some(hook) => parker.park_driven(&*hook.0),
+                _ => parker.park(),
+            }
         }
         let mut s = lock(&idle.sleepers);
         if let Some(i) = s.iter().position(|&q| q == self.p) {

@@ -195,10 +195,14 @@ impl Parker {
             return;
         }
         let done = std::cell::Cell::new(false);
-        hook(Unparked {
-            parker: self,
-            done: &done,
-        });
+        // A panicking hook counts as one that returned early (its message
+        // has been printed by the panic hook): the worker lives on.
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            hook(Unparked {
+                parker: self,
+                done: &done,
+            })
+        }));
         // A waker left by a poll that returned `Pending` must not be
         // woken by a later `unpark`.
         lock(&self.waker).take();

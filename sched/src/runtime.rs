@@ -227,8 +227,8 @@ impl Builder {
     ///
     /// The hook runs on the worker threads only while they have nothing to
     /// do, with no lock held; it should return soon after the future is
-    /// ready. A hook that returns before the future is ready makes the
-    /// worker wait on its futex as usual. (Under loom the hook is not
+    /// ready. A hook that returns before the future is ready, or panics,
+    /// makes the worker wait on its futex as usual. (Under loom the hook is not
     /// called.)
     pub fn park_with(mut self, hook: impl Fn(Unparked<'_>) + Send + Sync + 'static) -> Self {
         self.park = Some(ParkHook(Arc::new(hook)));

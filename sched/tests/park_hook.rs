@@ -126,3 +126,23 @@ fn a_hook_that_returns_early_falls_back_to_the_futex() {
     assert_eq!(total, n * (n - 1) / 2);
     drop(rt);
 }
+
+#[test]
+fn a_panicking_hook_leaves_the_workers_running() {
+    let rt = Runtime::builder()
+        .procs(2)
+        .park_with(|_: Unparked<'_>| panic!("a hook that fails"))
+        .build();
+    let n = scaled(200);
+    let total = rt.block_on(async move {
+        let mut total = 0;
+        for i in 0..n {
+            // Each spawn finds the workers idle (or about to be): both
+            // keep taking work after their hook panicked.
+            total += go(async move { i }).await.unwrap();
+            sleep(Duration::from_micros(50)).await;
+        }
+        total
+    });
+    assert_eq!(total, n * (n - 1) / 2);
+}

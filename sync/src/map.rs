@@ -41,8 +41,7 @@
 //! # Reclamation
 //!
 //! A value replaced or deleted through an entry, and a read table replaced
-//! by promotion, [`clear`](Map::clear) or the amended flag's first setting,
-//! are handed to crossbeam-epoch, which frees them when every thread that
+//! by promotion or [`clear`](Map::clear), are handed to crossbeam-epoch, which frees them when every thread that
 //! was pinned at that moment has unpinned. An entry itself is reference
 //! counted by the tables that hold it; the last table to let it go frees
 //! its current value at once, because by then no pinned thread can reach
@@ -128,6 +127,21 @@ struct Dirty<K, V, S> {
     misses: usize,
 }
 
+/// Entries expunged while a dirty table was being built; dropped while
+/// still listing some (the build unwound), it turns them back to deleted.
+struct Unexpunge<'a, V> {
+    entries: Vec<&'a Arc<Entry<V>>>,
+    guard: &'a Guard,
+}
+
+impl<V> Drop for Unexpunge<'_, V> {
+    fn drop(&mut self) {
+        for e in &self.entries {
+            e.unexpunge_locked(self.guard);
+        }
+    }
+}
+
 /// One key's cell: an epoch-managed pointer to its current value.
 struct Entry<V> {
     value: Atomic<Slot<V>>,
@@ -140,8 +154,9 @@ struct Slot<V>(V);
 
 /// What [`Entry::try_load_or_store`] did.
 enum LoadOrStore<'g, V> {
-    /// The entry held this value.
-    Loaded(&'g V),
+    /// The entry held this value; the one given comes back unused, for the
+    /// caller to drop (outside the map's lock).
+    Loaded(&'g V, V),
     /// The entry was deleted and now holds this value, the one given.
     Stored(&'g V),
 }
@@ -267,7 +282,7 @@ impl<V> Entry<V> {
             return Err(value);
         }
         if let Some(v) = self.load_from(current) {
-            return Ok(LoadOrStore::Loaded(v));
+            return Ok(LoadOrStore::Loaded(v, value));
         }
         let mut new = Owned::new(Slot(value));
         loop {
@@ -280,8 +295,12 @@ impl<V> Entry<V> {
             ) {
                 Ok(stored) => {
                     // SAFETY: `stored` is the pointer just published from
-                    // an `Owned`, so it is valid; it can only be freed
-                    // after being unlinked and deferred past `guard`.
+                    // an `Owned`, so it is valid. It is freed either after
+                    // being unlinked and deferred past `guard`, or by
+                    // `Entry::drop`, which cannot run while the caller
+                    // keeps this entry reachable (through a table `guard`
+                    // protects, or an `Arc` it holds for as long as it
+                    // uses the borrow).
                     return Ok(LoadOrStore::Stored(&unsafe { stored.deref() }.0));
                 }
                 Err(e) => {
@@ -290,7 +309,7 @@ impl<V> Entry<V> {
                         return Err(new.into_box().0);
                     }
                     if let Some(v) = self.load_from(current) {
-                        return Ok(LoadOrStore::Loaded(v));
+                        return Ok(LoadOrStore::Loaded(v, new.into_box().0));
                     }
                 }
             }
@@ -324,14 +343,15 @@ impl<V> Entry<V> {
         None
     }
 
-    /// Replaces the value with `new` if it equals `old`.
-    fn try_compare_and_swap(&self, old: &V, new: V, guard: &Guard) -> bool
+    /// Replaces the value with `new` if it equals `old`; `Err` gives `new`
+    /// back, for the caller to drop (outside the map's lock).
+    fn try_compare_and_swap(&self, old: &V, new: V, guard: &Guard) -> Result<(), V>
     where
         V: PartialEq,
     {
         let mut current = self.value.load(Ordering::Acquire, guard);
         if self.load_from(current) != Some(old) {
-            return false;
+            return Err(new);
         }
         let mut new = Owned::new(Slot(new));
         loop {
@@ -347,12 +367,12 @@ impl<V> Entry<V> {
                     // no later load can return it; threads that loaded it
                     // before are pinned, and the epoch waits for them.
                     unsafe { guard.defer_destroy(current) };
-                    return true;
+                    return Ok(());
                 }
                 Err(e) => {
                     (current, new) = (e.current, e.new);
                     if self.load_from(current) != Some(old) {
-                        return false;
+                        return Err(new.into_box().0);
                     }
                 }
             }
@@ -530,11 +550,22 @@ where
         locked.table.get_or_insert_with(|| {
             let read_len = read.map_or(0, HashMap::len);
             let mut table = HashMap::with_capacity_and_hasher(read_len + 1, self.hasher.clone());
+            // If a key's `clone` or `hash` panics halfway, the entries
+            // expunged so far go back to plain deleted: an expunged entry
+            // must be in no dirty table while one exists, and without one
+            // nothing may be expunged.
+            let mut expunged = Unexpunge {
+                entries: Vec::new(),
+                guard,
+            };
             for (k, e) in read.into_iter().flatten() {
-                if !e.try_expunge_locked(guard) {
+                if e.try_expunge_locked(guard) {
+                    expunged.entries.push(e);
+                } else {
                     table.insert(k.clone(), e.clone());
                 }
             }
+            expunged.entries.clear(); // built: they stay expunged
             table
         })
     }
@@ -545,19 +576,19 @@ where
         self.read.store(p.with_tag(AMENDED), Ordering::Release);
     }
 
-    /// Under the lock: adds a key that neither table holds, with the value
-    /// `new`, to the dirty table (made first if need be) and marks the read
-    /// table amended.
+    /// Under the lock: adds a key that neither table holds, with its new
+    /// `entry`, to the dirty table (made first if need be) and marks the
+    /// read table amended.
     fn insert_new_locked(
         &self,
         locked: &mut Dirty<K, V, S>,
         key: K,
-        new: Owned<Slot<V>>,
+        entry: Arc<Entry<V>>,
         amended: bool,
         guard: &Guard,
     ) {
         let table = self.dirty_locked(locked, guard);
-        table.insert(key, Arc::new(Entry::new(new)));
+        table.insert(key, entry);
         if !amended {
             self.set_amended_locked(guard);
         }
@@ -577,22 +608,36 @@ where
         let mut locked = self.locked.lock();
         let (read, amended) = self.read(guard);
         if let Some(entry) = read.and_then(|t| t.get(&key)) {
-            if entry.unexpunge_locked(guard) {
-                // An expunged entry is in no dirty table, and one exists
-                // (expunging happens only while building it).
-                let table = locked
-                    .table
-                    .as_mut()
-                    .expect("an expunged entry implies a dirty table");
-                table.insert(key, entry.clone());
-            }
+            Self::restore_locked(&mut locked, key, entry, guard);
             return entry.swap_locked(new, guard);
         }
         if let Some(entry) = locked.table.as_ref().and_then(|t| t.get(&key)) {
             return entry.swap_locked(new, guard);
         }
-        self.insert_new_locked(&mut locked, key, new, amended, guard);
+        self.insert_new_locked(&mut locked, key, Arc::new(Entry::new(new)), amended, guard);
         Shared::null()
+    }
+
+    /// Under the lock, for an entry of the read table about to take a
+    /// value: if it is expunged, puts it back into the dirty table and
+    /// then makes it plain deleted. In that order, so that a panicking
+    /// `K::hash` leaves it expunged (and out of the dirty table) rather
+    /// than deleted and missing from the dirty table, where a lock-free
+    /// store would put a value the next promotion drops. Nobody else
+    /// changes an expunged entry while the lock is held.
+    fn restore_locked(locked: &mut Dirty<K, V, S>, key: K, entry: &Arc<Entry<V>>, guard: &Guard) {
+        if entry.value.load(Ordering::Acquire, guard) != expunged() {
+            return;
+        }
+        // An expunged entry is in no dirty table, and one exists
+        // (expunging happens only while building it).
+        let table = locked
+            .table
+            .as_mut()
+            .expect("an expunged entry implies a dirty table");
+        table.insert(key, entry.clone());
+        let unexpunged = entry.unexpunge_locked(guard);
+        debug_assert!(unexpunged, "only the lock holder unexpunges");
     }
 
     /// Hands an unlinked value pointer to the epoch, returning the value
@@ -691,16 +736,11 @@ where
         let mut locked = self.locked.lock();
         let (read, amended) = self.read(guard);
         // The entry's operation runs under the lock (an entry in the dirty
-        // table only cannot be expunged meanwhile); the clone after it,
-        // with the entry held by `_keep` when it came from the dirty table.
-        let (done, _keep) = if let Some(entry) = read.and_then(|t| t.get(&key)) {
-            if entry.unexpunge_locked(guard) {
-                let table = locked
-                    .table
-                    .as_mut()
-                    .expect("an expunged entry implies a dirty table");
-                table.insert(key, entry.clone());
-            }
+        // table only cannot be expunged meanwhile); the clone, and the drop
+        // of an unused `value`, after it, outside the lock (user code), with
+        // the entry held by `keep` when no protected table holds it.
+        let (done, keep) = if let Some(entry) = read.and_then(|t| t.get(&key)) {
+            Self::restore_locked(&mut locked, key, entry, guard);
             let Ok(done) = entry.try_load_or_store(value, guard) else {
                 unreachable!("the entry is not expunged under the lock")
             };
@@ -713,12 +753,22 @@ where
             self.miss_locked(&mut locked, guard);
             (done, Some(entry))
         } else {
-            let stored = value.clone();
-            self.insert_new_locked(&mut locked, key, Owned::new(Slot(value)), amended, guard);
-            return (stored, false);
+            let slot = Owned::new(Slot(value)).into_shared(guard);
+            let entry = Arc::new(Entry {
+                value: Atomic::from(slot),
+            });
+            // SAFETY: `slot` was just made from an `Owned` and is published
+            // by the insert below; it is freed either after being unlinked
+            // and deferred past `guard`, or by `Entry::drop`, which cannot
+            // run while `keep` holds the entry.
+            let stored = &unsafe { slot.deref() }.0;
+            self.insert_new_locked(&mut locked, key, entry.clone(), amended, guard);
+            (LoadOrStore::Stored(stored), Some(entry))
         };
         drop(locked);
-        Self::load_or_store_result(done)
+        let result = Self::load_or_store_result(done);
+        drop(keep);
+        result
     }
 
     fn load_or_store_result(done: LoadOrStore<'_, V>) -> (V, bool)
@@ -726,7 +776,7 @@ where
         V: Clone,
     {
         match done {
-            LoadOrStore::Loaded(v) => (v.clone(), true),
+            LoadOrStore::Loaded(v, _unused) => (v.clone(), true),
             LoadOrStore::Stored(v) => (v.clone(), false),
         }
     }
@@ -794,7 +844,10 @@ where
         V: PartialEq,
     {
         self.compare_and(key, |entry, guard| {
-            entry.try_compare_and_swap(old, new, guard)
+            match entry.try_compare_and_swap(old, new, guard) {
+                Ok(()) => (true, None),
+                Err(unused) => (false, Some(unused)),
+            }
         })
     }
 
@@ -806,13 +859,21 @@ where
         Q: Hash + Eq + ?Sized,
         V: PartialEq,
     {
-        self.compare_and(key, |entry, guard| entry.try_compare_and_delete(old, guard))
+        self.compare_and(key, |entry, guard| {
+            (entry.try_compare_and_delete(old, guard), None)
+        })
     }
 
     /// Runs a compare-and-… on the entry of `key`: on a read-table entry
     /// without the lock, on a dirty-table entry under it (where the entry
-    /// is the key's current one).
-    fn compare_and<Q>(&self, key: &Q, op: impl FnOnce(&Entry<V>, &Guard) -> bool) -> bool
+    /// is the key's current one). `op` returns whether it changed the
+    /// entry, and a value it did not use, dropped after the lock is
+    /// released.
+    fn compare_and<Q>(
+        &self,
+        key: &Q,
+        op: impl FnOnce(&Entry<V>, &Guard) -> (bool, Option<V>),
+    ) -> bool
     where
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
@@ -820,7 +881,7 @@ where
         let guard = &epoch::pin();
         let (read, amended) = self.read(guard);
         if let Some(entry) = read.and_then(|t| t.get(key)) {
-            return op(entry, guard);
+            return op(entry, guard).0;
         }
         if !amended {
             return false;
@@ -828,13 +889,17 @@ where
         let mut locked = self.locked.lock();
         let (read, _) = self.read(guard);
         if let Some(entry) = read.and_then(|t| t.get(key)) {
-            return op(entry, guard);
+            drop(locked);
+            // In the read table: no lock needed, as on the fast path.
+            return op(entry, guard).0;
         }
         let Some(entry) = locked.table.as_ref().and_then(|t| t.get(key)).cloned() else {
             return false;
         };
-        let done = op(&entry, guard);
+        let (done, unused) = op(&entry, guard);
         self.miss_locked(&mut locked, guard);
+        drop(locked);
+        drop(unused);
         done
     }
 

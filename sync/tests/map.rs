@@ -207,13 +207,20 @@ impl Drop for Counted {
 }
 
 /// Flushes this thread's garbage and lets the epoch advance until every
-/// counted value is freed; fails if some never is (a leak).
+/// counted value is freed; fails if some never is (a leak). The epoch
+/// advances only once every pinned thread has moved on, and a thread of
+/// another test may stay pinned for a while (printing a planned panic's
+/// backtrace, say), so this waits up to 20 s.
 fn wait_all_freed(live: &AtomicUsize) {
-    for _ in 0..10_000 {
-        if live.load(Ordering::SeqCst) == 0 {
-            return;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while std::time::Instant::now() < deadline {
+        for _ in 0..1_000 {
+            if live.load(Ordering::SeqCst) == 0 {
+                return;
+            }
+            crossbeam_epoch::pin().flush();
         }
-        crossbeam_epoch::pin().flush();
+        thread::yield_now();
     }
     panic!("{} values never freed", live.load(Ordering::SeqCst));
 }
@@ -419,4 +426,96 @@ fn matches_a_hash_map_model() {
             }
         }
     }
+}
+
+/// A key whose `clone` panics while [`PANIC_ON_CLONE`] is set.
+#[derive(PartialEq, Eq, Hash, Debug)]
+struct Brittle(u32);
+
+static PANIC_ON_CLONE: AtomicUsize = AtomicUsize::new(0);
+
+impl Clone for Brittle {
+    fn clone(&self) -> Self {
+        assert!(
+            PANIC_ON_CLONE.load(Ordering::SeqCst) == 0,
+            "planned panic in a key's clone"
+        );
+        Brittle(self.0)
+    }
+}
+
+/// A key's `clone` panicking while a dirty table is built (which expunges
+/// deleted entries as it goes) leaves the map consistent: the deleted keys
+/// can be stored again, and are not lost at the next promotion.
+#[test]
+fn a_panicking_key_clone_leaves_the_map_consistent() {
+    let m = Map::new();
+    for k in 0..8 {
+        m.store(Brittle(k), k);
+    }
+    for k in 0..8 {
+        assert_eq!(m.load(&Brittle(k)), Some(k)); // promote
+    }
+    for k in 0..4 {
+        m.delete(&Brittle(k));
+    }
+    PANIC_ON_CLONE.store(1, Ordering::SeqCst);
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        m.store(Brittle(100), 100); // new key: builds a dirty table
+    }));
+    PANIC_ON_CLONE.store(0, Ordering::SeqCst);
+    assert!(outcome.is_err(), "the clone panicked");
+    for k in 0..4 {
+        m.store(Brittle(k), k + 10);
+    }
+    m.store(Brittle(101), 101);
+    for _ in 0..3 {
+        for k in 0..8 {
+            let want = if k < 4 { k + 10 } else { k };
+            assert_eq!(m.load(&Brittle(k)), Some(want), "key {k}");
+        }
+        assert_eq!(m.load(&Brittle(101)), Some(101));
+    }
+}
+
+/// A value whose drop uses the map (deleting another key).
+struct Reentrant(&'static Map<u32, Reentrant>);
+
+impl Clone for Reentrant {
+    fn clone(&self) -> Self {
+        Reentrant(self.0)
+    }
+}
+
+impl PartialEq for Reentrant {
+    fn eq(&self, _: &Self) -> bool {
+        false
+    }
+}
+
+impl Drop for Reentrant {
+    fn drop(&mut self) {
+        self.0.delete(&7);
+    }
+}
+
+/// A value the map does not keep is dropped after the map's lock is
+/// released, so its `Drop` may use the map (here: the unused value of a
+/// `load_or_store` and of a failed `compare_and_swap` on keys only the
+/// dirty table holds). Run on a thread, so a deadlock fails the test
+/// instead of hanging it.
+#[test]
+fn values_are_dropped_outside_the_lock() {
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    thread::spawn(move || {
+        let m: &'static Map<u32, Reentrant> = Box::leak(Box::new(Map::new()));
+        m.store(1, Reentrant(m)); // new key: only in the dirty table
+        drop(m.load_or_store(1, Reentrant(m)));
+        m.store(2, Reentrant(m));
+        assert!(!m.compare_and_swap(&2, &Reentrant(m), Reentrant(m)));
+        done_tx.send(()).unwrap();
+    });
+    done_rx
+        .recv_timeout(std::time::Duration::from_secs(20))
+        .expect("a value dropped under the map's lock used the map: deadlock");
 }

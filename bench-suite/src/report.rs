@@ -65,6 +65,12 @@ pub fn format_ns(ns: f64) -> String {
     } else {
         (ns / 1e9, "s")
     };
+    three_digits(value, unit)
+}
+
+/// `value` with three significant digits (no decimals from 100 on),
+/// then `unit`.
+fn three_digits(value: f64, unit: &str) -> String {
     if value < 10.0 {
         format!("{value:.2} {unit}")
     } else if value < 100.0 {
@@ -74,7 +80,7 @@ pub fn format_ns(ns: f64) -> String {
     }
 }
 
-/// Operations per second at `ns` a operation, with a metric prefix.
+/// Operations per second at `ns` an operation, with a metric prefix.
 ///
 /// ```
 /// use hoare_bench::report::format_rate;
@@ -92,13 +98,7 @@ pub fn format_rate(ns: f64) -> String {
     } else {
         (per_second, "/s")
     };
-    if value < 10.0 {
-        format!("{value:.2} {unit}")
-    } else if value < 100.0 {
-        format!("{value:.1} {unit}")
-    } else {
-        format!("{value:.0} {unit}")
-    }
+    three_digits(value, unit)
 }
 
 /// A range of times, naming the unit once when both ends share it.

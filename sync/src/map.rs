@@ -68,7 +68,7 @@ use std::collections::hash_map::RandomState;
 use std::fmt;
 use std::hash::{BuildHasher, Hash};
 
-use crossbeam_epoch::{self as epoch, Atomic, CompareExchangeError, Guard, Owned, Shared};
+use crossbeam_epoch::{self as epoch, Atomic, CompareExchangeError, Guard, Owned, Pointer, Shared};
 
 use crate::Mutex;
 use crate::primitives::{Arc, Ordering};
@@ -196,6 +196,20 @@ impl<V> Entry<V> {
         }
     }
 
+    /// The one compare-and-swap on the value pointer: AcqRel, so that a
+    /// new slot's contents are published (Release) and a replaced one's
+    /// are seen (Acquire) by the thread that retires it; Acquire on
+    /// failure, as the loaded pointer may be dereferenced.
+    fn cas<'g, P: Pointer<Slot<V>>>(
+        &self,
+        current: Shared<'g, Slot<V>>,
+        new: P,
+        guard: &'g Guard,
+    ) -> Result<Shared<'g, Slot<V>>, CompareExchangeError<'g, Slot<V>, P>> {
+        self.value
+            .compare_exchange(current, new, Ordering::AcqRel, Ordering::Acquire, guard)
+    }
+
     /// The current value, if any.
     fn load<'g>(&self, guard: &'g Guard) -> Option<&'g V> {
         let p = self.value.load(Ordering::Acquire, guard);
@@ -221,13 +235,7 @@ impl<V> Entry<V> {
             if current == expunged() {
                 return Err(new);
             }
-            match self.value.compare_exchange(
-                current,
-                new,
-                Ordering::AcqRel,
-                Ordering::Acquire,
-                guard,
-            ) {
+            match self.cas(current, new, guard) {
                 Ok(_) => return Ok(current),
                 Err(CompareExchangeError { current: c, new: n }) => (current, new) = (c, n),
             }
@@ -244,15 +252,7 @@ impl<V> Entry<V> {
     /// the caller must then put into the dirty table. Whether it was
     /// expunged.
     fn unexpunge_locked(&self, guard: &Guard) -> bool {
-        self.value
-            .compare_exchange(
-                expunged(),
-                Shared::null(),
-                Ordering::AcqRel,
-                Ordering::Acquire,
-                guard,
-            )
-            .is_ok()
+        self.cas(expunged(), Shared::null(), guard).is_ok()
     }
 
     /// Under the lock, while building a dirty table: expunges a deleted
@@ -260,13 +260,7 @@ impl<V> Entry<V> {
     fn try_expunge_locked(&self, guard: &Guard) -> bool {
         let mut current = self.value.load(Ordering::Acquire, guard);
         while current.is_null() && current.tag() == 0 {
-            match self.value.compare_exchange(
-                current,
-                expunged(),
-                Ordering::AcqRel,
-                Ordering::Acquire,
-                guard,
-            ) {
+            match self.cas(current, expunged(), guard) {
                 Ok(_) => return true,
                 Err(e) => current = e.current,
             }
@@ -286,13 +280,7 @@ impl<V> Entry<V> {
         }
         let mut new = Owned::new(Slot(value));
         loop {
-            match self.value.compare_exchange(
-                current,
-                new,
-                Ordering::AcqRel,
-                Ordering::Acquire,
-                guard,
-            ) {
+            match self.cas(current, new, guard) {
                 Ok(stored) => {
                     // SAFETY: `stored` is the pointer just published from
                     // an `Owned`, so it is valid. It is freed either after
@@ -329,13 +317,7 @@ impl<V> Entry<V> {
     fn delete<'g>(&self, guard: &'g Guard) -> Option<Shared<'g, Slot<V>>> {
         let mut current = self.value.load(Ordering::Acquire, guard);
         while !is_absent(current) {
-            match self.value.compare_exchange(
-                current,
-                Shared::null(),
-                Ordering::AcqRel,
-                Ordering::Acquire,
-                guard,
-            ) {
+            match self.cas(current, Shared::null(), guard) {
                 Ok(_) => return Some(current),
                 Err(e) => current = e.current,
             }
@@ -355,13 +337,7 @@ impl<V> Entry<V> {
         }
         let mut new = Owned::new(Slot(new));
         loop {
-            match self.value.compare_exchange(
-                current,
-                new,
-                Ordering::AcqRel,
-                Ordering::Acquire,
-                guard,
-            ) {
+            match self.cas(current, new, guard) {
                 Ok(_) => {
                     // SAFETY: `current` was just unlinked by this CAS, so
                     // no later load can return it; threads that loaded it
@@ -386,13 +362,7 @@ impl<V> Entry<V> {
     {
         let mut current = self.value.load(Ordering::Acquire, guard);
         while self.load_from(current) == Some(old) {
-            match self.value.compare_exchange(
-                current,
-                Shared::null(),
-                Ordering::AcqRel,
-                Ordering::Acquire,
-                guard,
-            ) {
+            match self.cas(current, Shared::null(), guard) {
                 Ok(_) => {
                     // SAFETY: unlinked by this CAS; see
                     // `try_compare_and_swap`.

@@ -112,6 +112,10 @@ pub(crate) struct Parker {
     /// The waker of an [`Unparked`] future a park hook is waiting on.
     #[cfg(not(loom))]
     waker: std::sync::Mutex<Option<std::task::Waker>>,
+    /// Whether its owner parks through a hook ([`Parker::driven`]): only
+    /// then does `unpark` look at `waker`.
+    #[cfg(not(loom))]
+    hooked: bool,
     #[cfg(loom)]
     notify: loom::sync::Notify,
 }
@@ -130,8 +134,20 @@ impl Parker {
             state: std::sync::atomic::AtomicU32::new(EMPTY),
             #[cfg(not(loom))]
             waker: std::sync::Mutex::new(None),
+            #[cfg(not(loom))]
+            hooked: false,
             #[cfg(loom)]
             notify: loom::sync::Notify::new(),
+        }
+    }
+
+    /// A parker whose owner parks through a hook
+    /// ([`Parker::park_driven`]); under loom, a plain one.
+    pub(crate) fn driven() -> Self {
+        Parker {
+            #[cfg(not(loom))]
+            hooked: true,
+            ..Parker::new()
         }
     }
 
@@ -169,6 +185,9 @@ impl Parker {
             // `Unparked::poll`.
             if self.state.swap(NOTIFIED, Ordering::Release) == PARKED {
                 atomic_wait::wake_one(&self.state);
+                if !self.hooked {
+                    return;
+                }
                 // A park hook's future registers its waker before its
                 // last look at `state` (under this lock), and this take
                 // comes after the swap: either that look sees NOTIFIED or
@@ -190,6 +209,7 @@ impl Parker {
     /// `hook`: it is handed an [`Unparked`] future and returns once that is
     /// ready. A hook that returns earlier is followed by a plain `park`.
     pub(crate) fn park_driven(&self, hook: &dyn Fn(Unparked<'_>)) {
+        debug_assert!(self.hooked, "a driven park needs a `Parker::driven`");
         // Acquire: as in `park`. NOTIFIED - 1 = EMPTY; EMPTY - 1 = PARKED.
         if self.state.fetch_sub(1, Ordering::Acquire) == NOTIFIED {
             return;

@@ -247,7 +247,7 @@ impl Builder {
         };
         let shared = Arc::new(Shared {
             policy,
-            ps: (0..procs).map(|_| P::new()).collect(),
+            ps: (0..procs).map(|_| P::new(self.park.is_some())).collect(),
             idle: Idle {
                 searching: CachePadded::new(AtomicUsize::new(0)),
                 num_idle: CachePadded::new(AtomicUsize::new(0)),
@@ -509,11 +509,16 @@ struct P {
 }
 
 impl P {
-    fn new() -> Self {
+    /// A P whose M parks through a hook if `hooked`.
+    fn new(hooked: bool) -> Self {
         P {
             status: CachePadded::new(AtomicU64::new(0)),
             polls: AtomicU64::new(0),
-            parker: Parker::new(),
+            parker: if hooked {
+                Parker::driven()
+            } else {
+                Parker::new()
+            },
         }
     }
 }
